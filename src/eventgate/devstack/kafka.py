@@ -1,0 +1,303 @@
+"""Apache Kafka (KRaft) from Maven Central, on this machine, without Docker.
+
+The broker's jars (``org.apache.kafka:kafka_2.13`` with its runtime dependencies and
+log4j2) are fetched once by Maven into ``{cache}/kafka-{version}/libs``; each node then runs
+as ``java -cp libs/* kafka.Kafka server.properties`` after ``kafka.tools.StorageTool
+format``. One node (broker + controller) by default; three for the fault tests.
+
+Kafka 4.1 is the version: aiokafka's transactions, ``send_offsets_to_transaction`` and
+``read_committed`` fetches were checked against it (``tests/integration/test_services.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import concurrent.futures
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eventgate.devstack.process import (
+    DevstackError,
+    ServiceProcess,
+    load_state,
+    port_open,
+    spawn,
+    stop,
+    wait_until,
+)
+
+KAFKA_VERSION = "4.1.1"
+LOG4J_VERSION = "2.25.3"
+SLF4J_VERSION = "2.0.17"
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>eventgate.devstack</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>{kafka}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId>
+      <version>{log4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j2-impl</artifactId><version>{log4j}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>
+      <version>{slf4j}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+_LOG4J2 = """Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.controller
+        level: WARN
+      - name: kafka.log.LogCleaner
+        level: WARN
+"""
+
+Log = Callable[[str], None]
+
+
+def ensure_kafka_jars(cache: Path, log: Log = print) -> Path:
+    """The folder of the broker's jars, fetched with Maven on first use."""
+    home = cache / f"kafka-{KAFKA_VERSION}"
+    libs = home / "libs"
+    marker = home / "complete"
+    if marker.exists():
+        return libs
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise DevstackError(
+            "Maven (mvn) is needed once to fetch Apache Kafka from Maven Central: "
+            "apt-get install maven"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "pom.xml").write_text(
+        _POM.format(kafka=KAFKA_VERSION, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION)
+    )
+    log(f"fetching Apache Kafka {KAFKA_VERSION} from Maven Central into {libs} (once)")
+    shutil.rmtree(libs, ignore_errors=True)
+    result = subprocess.run(
+        [
+            mvn,
+            "-B",
+            "-q",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DevstackError(f"Maven could not fetch Kafka:\n{result.stdout}\n{result.stderr}")
+    if not any(libs.glob(f"kafka_2.13-{KAFKA_VERSION}.jar")):
+        raise DevstackError(f"Maven finished but {libs} has no kafka_2.13 jar")
+    marker.write_text(KAFKA_VERSION)
+    return libs
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise DevstackError("Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre")
+    return java
+
+
+def _cluster_id() -> str:
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
+
+
+@dataclass
+class KafkaCluster:
+    """A running local Kafka: its bootstrap address and the node processes we started."""
+
+    bootstrap: str
+    ports: tuple[int, ...]
+    home: Path
+    started: list[ServiceProcess] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop the nodes this handle started (not the ones it reused)."""
+        for node in reversed(self.started):
+            stop(self.home, node)
+        self.started.clear()
+
+    def broker_processes(self) -> list[ServiceProcess]:
+        """The state of every node process of this cluster (for fault tests)."""
+        found = (load_state(self.home, _node_name(p, len(self.ports))) for p in self.ports)
+        return [s for s in found if s is not None]
+
+
+def _node_name(port: int, nodes: int) -> str:
+    return f"kafka-{nodes}n-{port}"
+
+
+def _server_properties(
+    node_id: int, ports: tuple[int, ...], controller_ports: tuple[int, ...], data: Path
+) -> str:
+    n = len(ports)
+    voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(controller_ports))
+    port, cport = ports[node_id - 1], controller_ports[node_id - 1]
+    rf = min(3, n)
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            f"node.id={node_id}",
+            f"controller.quorum.voters={voters}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=1",
+            "auto.create.topics.enable=false",
+            f"offsets.topic.replication.factor={rf}",
+            "offsets.topic.num.partitions=10",
+            f"transaction.state.log.replication.factor={rf}",
+            f"transaction.state.log.min.isr={1 if n == 1 else 2}",
+            "transaction.state.log.num.partitions=10",
+            f"default.replication.factor={rf}",
+            "group.initial.rebalance.delay.ms=0",
+            "log.retention.check.interval.ms=60000",
+            "",
+        ]
+    )
+
+
+def _describe_cluster(bootstrap: str) -> int:
+    """Number of brokers the cluster reports, or 0 if it does not answer yet."""
+
+    async def describe() -> int:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            info = await admin.describe_cluster()
+            return len(info.get("brokers", []))
+        except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+            return 0
+        finally:
+            await admin.close()
+
+    # A fresh thread, so this works whether or not the caller runs an event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, describe()).result()
+
+
+def reported_version(node_log: str) -> str:
+    """The version a node printed at start-up (``Kafka version: 4.1.1``), for test reports."""
+    try:
+        text = Path(node_log).read_text(errors="replace")
+    except OSError:
+        return "unknown"
+    marker = "Kafka version: "
+    at = text.rfind(marker)
+    return text[at + len(marker) :].split()[0] if at >= 0 else "unknown"
+
+
+def ensure_kafka(
+    home: Path,
+    cache: Path,
+    port: int = 9092,
+    nodes: int = 1,
+    log: Log = print,
+    timeout: float = 120.0,
+) -> KafkaCluster:
+    """A running local Kafka of ``nodes`` combined broker/controller nodes on ports
+    ``port .. port+nodes-1`` (controllers on ``port+100 ..``). Reuses nodes that already
+    answer; starts the others and waits until the cluster reports every broker."""
+    ports = tuple(port + i for i in range(nodes))
+    controller_ports = tuple(port + 100 + i for i in range(nodes))
+    bootstrap = ",".join(f"127.0.0.1:{p}" for p in ports)
+    cluster = KafkaCluster(bootstrap, ports, home)
+    if all(port_open(p) for p in ports) and _describe_cluster(bootstrap) >= nodes:
+        log(f"kafka: reusing the broker(s) at {bootstrap}")
+        return cluster
+    libs = ensure_kafka_jars(cache, log)
+    java = _java()
+    base = home / f"kafka-{nodes}n-{port}"
+    base.mkdir(parents=True, exist_ok=True)
+    log4j = base / "log4j2.yaml"
+    log4j.write_text(_LOG4J2)
+    id_file = base / "cluster.id"
+    if not id_file.exists():
+        id_file.write_text(_cluster_id())
+    cluster_id = id_file.read_text().strip()
+    heap = "512m" if nodes == 1 else "384m"
+    waiting: list[ServiceProcess] = []
+    for node_id in range(1, nodes + 1):
+        node_port = ports[node_id - 1]
+        name = _node_name(node_port, nodes)
+        previous = load_state(home, name)
+        if previous is not None and previous.alive():
+            waiting.append(previous)  # ours from an earlier call, still starting
+            continue
+        if port_open(node_port):
+            raise DevstackError(f"port {node_port} is taken by something that is not our Kafka")
+        node_dir = base / f"node-{node_id}"
+        data = node_dir / "data"
+        node_dir.mkdir(parents=True, exist_ok=True)
+        props = node_dir / "server.properties"
+        props.write_text(_server_properties(node_id, ports, controller_ports, data))
+        cp = f"{libs}/*"
+        if not (data / "meta.properties").exists():
+            storage_tool = [java, "-cp", cp, "kafka.tools.StorageTool"]
+            subprocess.run(
+                [*storage_tool, "format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"],
+                capture_output=True,
+                check=True,
+                env={**os.environ, "LOG_DIR": str(node_dir)},
+            )
+        argv = [
+            java,
+            f"-Xmx{heap}",
+            f"-Xms{heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dkafka.logs.dir={node_dir}",
+            "-cp",
+            cp,
+            "kafka.Kafka",
+            str(props),
+        ]
+        log(f"kafka: starting node {node_id} on 127.0.0.1:{node_port}")
+        cluster.started.append(spawn(home, name, argv, (node_port,), node_dir))
+    wait_until(
+        lambda: all(port_open(p) for p in ports) and _describe_cluster(bootstrap) >= nodes,
+        f"Kafka at {bootstrap}",
+        timeout,
+        [*waiting, *cluster.started],
+    )
+    log(f"kafka: Apache Kafka {KAFKA_VERSION} ready at {bootstrap}")
+    return cluster

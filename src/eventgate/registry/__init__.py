@@ -1,0 +1,1 @@
+"""The event-type registry: a compacted Kafka topic materialised in every process."""

@@ -123,3 +123,21 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full name of topic ``name`` (``ingest``, ``registry``…) under the prefix."""
         return f"{self.topic_prefix}{name}"
+
+
+def settings_table_markdown() -> str:
+    """The configuration table of the README: every variable, its default, its meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        if isinstance(default, StrEnum):
+            default = default.value
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        if isinstance(default, bool):
+            default = str(default).lower()
+        shown = f"`{default}`" if default != "" else "(empty)"
+        rows.append(f"| `EVENTGATE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,5 @@
+import sys
+
+from eventgate.cli import main
+
+sys.exit(main())

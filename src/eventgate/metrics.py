@@ -1,0 +1,62 @@
+"""Every Prometheus metric of eventgate, declared in one place on an injectable registry.
+
+Label values are never chosen by producers: reasons come from a closed list, and per-type
+figures live in the API and Redis counters, not in Prometheus (DESIGN-NOTES decision 8).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+
+from eventgate.ingest.reasons import RejectReason
+
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    """The metrics of one process. Pass a fresh ``CollectorRegistry`` in tests."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created doubles scrapes
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter("eventgate_events_in_total", "Ingest records read", registry=r)
+        self.events_rejected = Counter(
+            "eventgate_events_rejected_total",
+            "Ingest records rejected, by reason",
+            ["reason"],
+            registry=r,
+        )
+        for reason in RejectReason:
+            self.events_rejected.labels(reason.value)
+        self.types_registered = Counter(
+            "eventgate_types_auto_registered_total",
+            "Event types registered automatically from the stream",
+            registry=r,
+        )
+        self.registration_limited = Counter(
+            "eventgate_registration_limit_hits_total",
+            "Events refused because an auto-registration cap was reached",
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "eventgate_batch_size_records",
+            "Records per processed (partition, poll) batch",
+            buckets=BATCH_BUCKETS,
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "eventgate_batch_processing_seconds",
+            "Time to process one (partition, poll) batch",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.registry_types = Gauge(
+            "eventgate_registry_types", "Event types in this process's registry view", registry=r
+        )
+        self.registry_writer = Gauge(
+            "eventgate_registry_writer",
+            "1 if this process is the registry writer, else 0",
+            registry=r,
+        )

@@ -1,0 +1,101 @@
+"""``eventgate worker``: a stream processor, a registry-writer candidate, and its
+``/metrics``, ``/healthz``, ``/readyz`` on ``EVENTGATE_WORKER_HTTP_PORT``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+
+from eventgate.connections import redis_client
+from eventgate.health import Readiness
+from eventgate.ingest.processor import IngestProcessor
+from eventgate.logs import setup_logging
+from eventgate.metrics import Metrics
+from eventgate.ops_http import ops_app
+from eventgate.registry.service import Registry
+from eventgate.settings import Settings
+from eventgate.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+
+async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set."""
+    metrics = Metrics()
+    readiness = Readiness()
+    await ensure_topics(settings)
+    redis = redis_client(settings)
+    registry = Registry(settings, is_writer_candidate=True, name="worker")
+    processor = IngestProcessor(settings, registry, metrics)
+
+    loaded = False
+
+    async def registry_loaded() -> str | None:
+        return None if loaded else "registry not loaded yet"
+
+    async def redis_answers() -> str | None:
+        await redis.ping()
+        return None
+
+    async def partitions() -> str | None:
+        return None if processor.assigned else "no ingest partitions assigned yet"
+
+    readiness.add("registry", registry_loaded)
+    readiness.add("redis", redis_answers)
+    readiness.add("partitions", partitions)
+    http = uvicorn.Server(
+        uvicorn.Config(
+            ops_app(metrics, readiness),
+            host=settings.api_host,
+            port=settings.worker_http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    http_task = asyncio.create_task(http.serve())
+    try:
+        await registry.start()
+        loaded = True
+        metrics.registry_types.set_function(registry.state.type_count)
+        metrics.registry_writer.set_function(lambda: 1.0 if registry.is_writer else 0.0)
+        await processor.start()
+        log.info("worker started", extra={"topic": settings.topic("ingest")})
+        run = asyncio.create_task(processor.run())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if run.done():
+            run.result()  # the processor failed: raise its error
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+    finally:
+        log.info("worker stopping")
+        await processor.stop()
+        await registry.stop()
+        await redis.aclose()
+        http.should_exit = True
+        await http_task
+
+
+def run_worker(settings: Settings) -> int:
+    setup_logging(settings, "worker")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_worker(settings, stop)
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    return 0

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from eventgate import __version__
+from eventgate.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +32,27 @@ def _parser() -> argparse.ArgumentParser:
     topics = sub.add_parser("topics", help="manage eventgate's Kafka topics")
     topics_sub = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
     topics_sub.add_parser("create", help="create the topics of SPEC §6 that do not exist yet")
+    dlq = sub.add_parser("dlq", help="dead letters on the rejected topic")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    replay = dlq_sub.add_parser(
+        "replay",
+        help="replay chosen dead letters into ingest (after fixing rules)",
+        description="Replays the dead letters present when it starts. A replay keeps the "
+        "original eventId, so replaying twice launches once.",
+    )
+    replay.add_argument("--reason", action="append", default=[], help="only this reason (repeat)")
+    replay.add_argument("--type", action="append", default=[], help="only this event type key")
+    replay.add_argument("--since", help="only dead letters written at or after (RFC 3339)")
+    replay.add_argument("--until", help="only dead letters written before (RFC 3339)")
+    replay.add_argument("--limit", type=int, help="replay at most this many")
+    replay.add_argument("--dry-run", action="store_true", help="count, do not produce")
+    counters = sub.add_parser("counters", help="the 24 h counters in Redis")
+    counters_sub = counters.add_subparsers(dest="counters_command", required=True, metavar="ACTION")
+    counters_sub.add_parser(
+        "rebuild",
+        help="rebuild counters, history and dedupe from the last 24 h of the topics",
+        description="After Redis lost its data: stop the workers, run this, start them again.",
+    )
     return parser
 
 
@@ -40,8 +62,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eventgate.up import run_up
 
         return run_up()
-
-    from eventgate.settings import Settings
 
     settings = Settings()
     if args.command == "worker":
@@ -58,7 +78,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         created = asyncio.run(ensure_topics(settings))
         print("\n".join(created) if created else "all topics exist")
         return 0
+    if args.command == "dlq":
+        return _dlq_replay(settings, args)
+    if args.command == "counters":
+        return asyncio.run(_rebuild(settings))
     return 2
+
+
+async def _rebuild(settings: Settings) -> int:
+    from eventgate.connections import redis_client
+    from eventgate.counters.rebuild import rebuild_counters
+    from eventgate.counters.results import registry_known
+    from eventgate.counters.store import CounterStore
+    from eventgate.registry.service import Registry
+
+    redis = redis_client(settings)
+    store = CounterStore(redis, settings, history_max_entries=settings.history_max_entries)
+    try:
+        async with Registry(settings, is_writer_candidate=False, name="rebuild") as registry:
+            report = await rebuild_counters(
+                settings,
+                store,
+                lambda key: registry.state.get(key) is not None,
+                registry_known(registry),
+            )
+    finally:
+        await redis.aclose()
+    print(
+        f"rebuilt from {report.ingest_records} ingest records: {report.rejected} rejected, "
+        f"{report.launch_commands} launch commands, {report.duplicates} duplicates, "
+        f"{report.failures_counted} failed commands"
+    )
+    if report.skipped_partitions:
+        print(
+            f"skipped partitions {report.skipped_partitions}: a worker wrote to them after the "
+            "loss; stop the workers and run again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from eventgate.dlq import Selection, parse_time, print_progress, replay
+
+    try:
+        selection = Selection(
+            reasons=tuple(args.reason),
+            type_keys=tuple(args.type),
+            since_ms=parse_time(args.since) if args.since else None,
+            until_ms=parse_time(args.until) if args.until else None,
+            limit=args.limit,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(replay(settings, selection, args.dry_run, print_progress))
+    print(file=sys.stderr)
+    verb = "would replay" if args.dry_run else "replayed"
+    print(f"scanned {report.scanned}, {verb} {report.replayed}")
+    for why, count in sorted(report.skipped.items()):
+        print(f"skipped {count}: {why}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -30,6 +30,55 @@ class Metrics:
         )
         for reason in RejectReason:
             self.events_rejected.labels(reason.value)
+        self.events_accepted = Counter(
+            "eventgate_events_accepted_total", "Ingest events accepted", registry=r
+        )
+        self.duplicates = Counter(
+            "eventgate_events_duplicate_total",
+            "Events skipped as duplicates of an earlier explicit eventId",
+            registry=r,
+        )
+        self.commands = Counter(
+            "eventgate_commands_emitted_total",
+            "Workflow commands produced, by kind (launch, stop)",
+            ["kind"],
+            registry=r,
+        )
+        for kind in ("launch", "stop"):
+            self.commands.labels(kind)
+        self.transactions = Counter(
+            "eventgate_transactions_total",
+            "Kafka transactions of the ingest processor, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        for outcome in ("committed", "aborted", "fenced"):
+            self.transactions.labels(outcome)
+        self.redis_seconds = Histogram(
+            "eventgate_redis_batch_seconds",
+            "Time of the one Redis call per (partition, batch)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.end_to_end = Histogram(
+            "eventgate_end_to_end_seconds",
+            "Ingest record timestamp to launch command produced",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.dedupe_window = Gauge(
+            "eventgate_dedupe_window_seconds",
+            "Age of the oldest remembered eventId (24 h unless the id cap cuts it shorter)",
+            registry=r,
+        )
+        self.results = Counter(
+            "eventgate_workflow_results_total",
+            "Workflow results read, by outcome (started, failed, counted, malformed, unknown)",
+            ["outcome"],
+            registry=r,
+        )
+        for outcome in ("started", "failed", "counted", "malformed", "unknown"):
+            self.results.labels(outcome)
         self.types_registered = Counter(
             "eventgate_types_auto_registered_total",
             "Event types registered automatically from the stream",

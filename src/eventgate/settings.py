@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     worker_http_port: int = Field(
         8081, ge=0, le=65535, description="port of a worker's /metrics, /healthz, /readyz"
     )
+    api_max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="largest API request body (POST /events: 500 records)"
+    )
     read_tokens: TokenList = Field((), description="bearer tokens with the read scope")
     admin_tokens: TokenList = Field((), description="bearer tokens with every scope")
     engine_tokens: TokenList = Field((), description="bearer tokens for workflows and segments")
@@ -105,6 +108,9 @@ class Settings(BaseSettings):
         100_000, ge=1, description="event types allowed in total, cluster-wide"
     )
     history_size: int = Field(1000, ge=1, description="events kept in each type's history")
+    history_max_entries: int = Field(
+        1_000_000, ge=1000, description="history entries kept across all types (bounds memory)"
+    )
     mask_contacts: bool = Field(False, description="mask contact identifiers in history and logs")
 
     # Logs

@@ -11,6 +11,9 @@ import signal
 import uvicorn
 
 from eventgate.connections import redis_client
+from eventgate.counters.results import ResultsConsumer, ResultStats, registry_known
+from eventgate.counters.store import CounterStore
+from eventgate.errors import DependencyUnavailable
 from eventgate.health import Readiness
 from eventgate.ingest.processor import IngestProcessor
 from eventgate.logs import setup_logging
@@ -30,7 +33,9 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     await ensure_topics(settings)
     redis = redis_client(settings)
     registry = Registry(settings, is_writer_candidate=True, name="worker")
-    processor = IngestProcessor(settings, registry, metrics)
+    store = CounterStore(redis, settings, history_max_entries=settings.history_max_entries)
+    processor = IngestProcessor(settings, registry, store, metrics)
+    results = ResultsConsumer(settings, store, registry_known(registry))
 
     loaded = False
 
@@ -39,7 +44,7 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
 
     async def redis_answers() -> str | None:
         await redis.ping()
-        return None
+        return None if processor.redis_ok else "the last Redis batch call failed"
 
     async def partitions() -> str | None:
         return None if processor.assigned else "no ingest partitions assigned yet"
@@ -63,23 +68,46 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         metrics.registry_types.set_function(registry.state.type_count)
         metrics.registry_writer.set_function(lambda: 1.0 if registry.is_writer else 0.0)
         await processor.start()
+        await results.start()
         log.info("worker started", extra={"topic": settings.topic("ingest")})
+        upkeep = asyncio.create_task(_upkeep(store, results, metrics))
         run = asyncio.create_task(processor.run())
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         if run.done():
             run.result()  # the processor failed: raise its error
-        run.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await run
+        for task in (run, upkeep):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
         log.info("worker stopping")
+        await results.stop()
         await processor.stop()
         await registry.stop()
         await redis.aclose()
         http.should_exit = True
         await http_task
+
+
+async def _upkeep(store: CounterStore, results: ResultsConsumer, metrics: Metrics) -> None:
+    """Once a minute: roll the counters' windows forward (so readers rarely correct idle
+    partitions) and publish the dedupe window and the workflow-results figures."""
+    reported = ResultStats()
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await store.roll()
+            metrics.dedupe_window.set(await store.dedupe_window_ms() / 1000)
+        except DependencyUnavailable as exc:
+            log.warning("counters upkeep skipped: Redis unavailable", extra={"error": str(exc)})
+        seen = results.stats
+        for outcome in ("started", "failed", "counted", "malformed", "unknown"):
+            delta = getattr(seen, outcome) - getattr(reported, outcome)
+            if delta > 0:
+                metrics.results.labels(outcome).inc(delta)
+                setattr(reported, outcome, getattr(seen, outcome))
 
 
 def run_worker(settings: Settings) -> int:

@@ -17,6 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# Popen objects of the services this process started: kept so they are reaped (and not
+# garbage-collected while running, which warns), looked up by pid when stopping.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
 
 class DevstackError(RuntimeError):
     """A local service could not be installed, started or reached."""
@@ -113,6 +117,7 @@ def spawn(
             start_new_session=True,
             env=env,
         )
+    _CHILDREN[proc.pid] = proc
     service = ServiceProcess(name, proc.pid, tuple(ports), str(log_path))
     state = _state_file(home, name)
     state.parent.mkdir(parents=True, exist_ok=True)
@@ -133,9 +138,14 @@ def stop(home: Path, service: ServiceProcess, timeout: float = 30.0) -> None:
             os.killpg(service.pid, signal.SIGKILL)
         _reap(service.pid)
     _state_file(home, service.name).unlink(missing_ok=True)
+    _CHILDREN.pop(service.pid, None)
 
 
 def _reap(pid: int) -> None:
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        child.poll()
+        return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
 

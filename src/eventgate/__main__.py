@@ -1,5 +1,5 @@
 import sys
 
-from eventgate.cli import main
+from eventgate.cli.main import main
 
 sys.exit(main())

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     engine_tokens: TokenList = Field((), description="bearer tokens for workflows and segments")
     producer_tokens: TokenList = Field((), description="bearer tokens for POST /events")
 
+    # Command line (eventgate types / rules talk to the API)
+    cli_api_url: str = Field("http://localhost:8080", description="API the CLI talks to")
+    cli_token: SecretStr = Field(SecretStr(""), description="bearer token the CLI sends")
+
     # Processing
     max_record_bytes: int = Field(65536, ge=1024, description="largest accepted ingest record")
     dedupe_max_ids: int = Field(

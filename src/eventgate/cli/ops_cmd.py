@@ -1,37 +1,23 @@
-"""The ``eventgate`` command line. ``eventgate --help`` lists the commands.
-
-Exit codes: 0 success, 1 failure, 2 usage error (argparse).
-"""
+"""Operations commands: ``topics create``, ``dlq replay``, ``counters rebuild``, ``bench``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import sys
-from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from eventgate import __version__
 from eventgate.settings import Settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="eventgate",
-        description="Stream-processing backend of marketing-automation event types.",
-    )
-    parser.add_argument("--version", action="version", version=f"eventgate {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser(
-        "up",
-        help="run Kafka, Redis, a worker and the API/console locally (Ctrl-C stops)",
-        description="Start (or reuse) local Kafka and Redis unless EVENTGATE_KAFKA_BOOTSTRAP /"
-        " EVENTGATE_REDIS_URL are set, create the topics, run a worker and the API.",
-    )
-    sub.add_parser("worker", help="run a stream processor (ingest, registry writer candidate)")
-    sub.add_parser("api", help="run the HTTP API and the operator console")
+def add_parsers(sub: Any) -> None:
     topics = sub.add_parser("topics", help="manage eventgate's Kafka topics")
     topics_sub = topics.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
-    topics_sub.add_parser("create", help="create the topics of SPEC §6 that do not exist yet")
+    create = topics_sub.add_parser("create", help="create the topics of SPEC §6 that are missing")
+    create.set_defaults(handler=topics_create)
+
     dlq = sub.add_parser("dlq", help="dead letters on the rejected topic")
     dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     replay = dlq_sub.add_parser(
@@ -46,43 +32,59 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--until", help="only dead letters written before (RFC 3339)")
     replay.add_argument("--limit", type=int, help="replay at most this many")
     replay.add_argument("--dry-run", action="store_true", help="count, do not produce")
+    replay.set_defaults(handler=dlq_replay)
+
     counters = sub.add_parser("counters", help="the 24 h counters in Redis")
     counters_sub = counters.add_subparsers(dest="counters_command", required=True, metavar="ACTION")
-    counters_sub.add_parser(
+    rebuild = counters_sub.add_parser(
         "rebuild",
         help="rebuild counters, history and dedupe from the last 24 h of the topics",
         description="After Redis lost its data: stop the workers, run this, start them again.",
     )
-    return parser
+    rebuild.set_defaults(handler=counters_rebuild)
+
+    bench = sub.add_parser(
+        "bench",
+        help="run the benchmark harness (from a source checkout: bench/run.py)",
+        description="Arguments after 'bench' go to bench/run.py; see bench/README.md.",
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(handler=run_bench)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "up":
-        from eventgate.up import run_up
+def topics_create(settings: Settings, args: argparse.Namespace) -> int:
+    from eventgate.topics import ensure_topics
 
-        return run_up()
+    created = asyncio.run(ensure_topics(settings))
+    print("\n".join(created) if created else "all topics exist")
+    return 0
 
-    settings = Settings()
-    if args.command == "worker":
-        from eventgate.worker import run_worker
 
-        return run_worker(settings)
-    if args.command == "api":
-        from eventgate.api.server import run_api
+def dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from eventgate.dlq import Selection, parse_time, print_progress, replay
 
-        return run_api(settings)
-    if args.command == "topics":
-        from eventgate.topics import ensure_topics
+    try:
+        selection = Selection(
+            reasons=tuple(args.reason),
+            type_keys=tuple(args.type),
+            since_ms=parse_time(args.since) if args.since else None,
+            until_ms=parse_time(args.until) if args.until else None,
+            limit=args.limit,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = asyncio.run(replay(settings, selection, args.dry_run, print_progress))
+    print(file=sys.stderr)
+    verb = "would replay" if args.dry_run else "replayed"
+    print(f"scanned {report.scanned}, {verb} {report.replayed}")
+    for why, count in sorted(report.skipped.items()):
+        print(f"skipped {count}: {why}")
+    return 0
 
-        created = asyncio.run(ensure_topics(settings))
-        print("\n".join(created) if created else "all topics exist")
-        return 0
-    if args.command == "dlq":
-        return _dlq_replay(settings, args)
-    if args.command == "counters":
-        return asyncio.run(_rebuild(settings))
-    return 2
+
+def counters_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_rebuild(settings))
 
 
 async def _rebuild(settings: Settings) -> int:
@@ -119,28 +121,9 @@ async def _rebuild(settings: Settings) -> int:
     return 0
 
 
-def _dlq_replay(settings: Settings, args: argparse.Namespace) -> int:
-    from eventgate.dlq import Selection, parse_time, print_progress, replay
-
-    try:
-        selection = Selection(
-            reasons=tuple(args.reason),
-            type_keys=tuple(args.type),
-            since_ms=parse_time(args.since) if args.since else None,
-            until_ms=parse_time(args.until) if args.until else None,
-            limit=args.limit,
-        )
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    report = asyncio.run(replay(settings, selection, args.dry_run, print_progress))
-    print(file=sys.stderr)
-    verb = "would replay" if args.dry_run else "replayed"
-    print(f"scanned {report.scanned}, {verb} {report.replayed}")
-    for why, count in sorted(report.skipped.items()):
-        print(f"skipped {count}: {why}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def run_bench(settings: Settings, args: argparse.Namespace) -> int:
+    script = Path("bench") / "run.py"
+    if not script.exists():
+        print("error: run 'eventgate bench' from a source checkout (bench/run.py)", file=sys.stderr)
+        return 1
+    return subprocess.call([sys.executable, str(script), *args.bench_args])  # noqa: S603

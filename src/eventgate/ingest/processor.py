@@ -175,6 +175,9 @@ class IngestProcessor:
             enable_idempotence=True,
             acks="all",
             transaction_timeout_ms=10_000,
+            # A partition's next transaction starts while the previous one's markers are
+            # still being written (CONCURRENT_TRANSACTIONS): retry in 10 ms, not 100.
+            retry_backoff_ms=10,
             linger_ms=5,
             max_batch_size=256 * 1024,
             compression_type=None,

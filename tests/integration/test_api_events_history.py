@@ -71,6 +71,17 @@ async def test_posted_events_reach_the_figures_and_the_history(settings: Setting
 
         row = await _until(figures)
         assert (row["launched24h"], row["errors24h"], row["rejected24h"]) == (2, 0, 0)
+        for key in ("aaa.quiet", "zzz.quiet"):
+            quiet = {"key": key, "name": key, "category": "other"}
+            assert (await client.post("/api/v1/event-types", headers=admin, json=quiet)).is_success
+        by_volume = await client.get(
+            "/api/v1/event-types", headers=admin, params={"sort": "-volume24h", "limit": 2}
+        )
+        assert [i["key"] for i in by_volume.json()["items"]] == ["order", "aaa.quiet"]
+        ascending = await client.get(
+            "/api/v1/event-types", headers=admin, params={"sort": "volume24h", "offset": 2}
+        )
+        assert [i["key"] for i in ascending.json()["items"]] == ["order"]
 
         async def history() -> dict[str, Any] | None:
             page = (await client.get("/api/v1/event-types/order/history", headers=admin)).json()

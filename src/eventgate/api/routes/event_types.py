@@ -40,8 +40,10 @@ from eventgate.registry.requests import (
 from eventgate.registry.state import SORT_FIELDS, DependencyFilter, StatusFilter
 
 router = APIRouter(tags=["event types"], route_class=ScopedRoute)
+MAX_TYPES_FOR_FIGURE_SORT = 1_000_000
 
-SORT_PATTERN = "^-?(" + "|".join([*SORT_FIELDS, "status"]) + ")$"
+FIGURE_SORTS = ("volume24h", "launched24h", "errors24h", "rejected24h")
+SORT_PATTERN = "^-?(" + "|".join([*SORT_FIELDS, "status", *FIGURE_SORTS]) + ")$"
 IfMatch = Annotated[
     str | None,
     Header(
@@ -89,12 +91,13 @@ async def list_event_types(
         Query(
             pattern=SORT_PATTERN,
             description="a field, '-' for descending; ties by key: "
-            + ", ".join([*SORT_FIELDS, "status"]),
+            + ", ".join([*SORT_FIELDS, "status", *FIGURE_SORTS]),
         ),
     ] = "key",
 ) -> EventTypePage:
     registry, settings = registry_of(request), settings_of(request)
     now, window = now_ms(), activity_window_ms(settings.activity_window_days)
+    by_figure = sort.lstrip("-") in FIGURE_SORTS
     try:
         page = registry.state.list_types(
             now_ms=now,
@@ -102,13 +105,24 @@ async def list_event_types(
             status=status,
             dependency=dependency,
             q=q,
-            sort=sort,
-            limit=limit,
-            offset=offset,
+            sort="key" if by_figure else sort,
+            limit=MAX_TYPES_FOR_FIGURE_SORT if by_figure else limit,
+            offset=0 if by_figure else offset,
         )
     except ValueError as exc:
         raise ApiError(422, "invalid_request", str(exc)) from exc
-    figures = await figures_of(request, [t.key for t in page.items])
+    chosen = page.items
+    if by_figure:
+        # Sorting by a 24 h figure reads the figures of every matching type: one or two
+        # Redis round trips however many (docs/counters.md), then the page is cut here.
+        every = await figures_of(request, [t.key for t in chosen]) or {}
+        field = sort.lstrip("-")
+        keyed = sorted(chosen, key=lambda t: t.key)
+        keyed.sort(
+            key=lambda t: getattr(every.get(t.key), field, 0) or 0, reverse=sort.startswith("-")
+        )
+        chosen = keyed[offset : offset + limit]
+    figures = await figures_of(request, [t.key for t in chosen])
     items = [
         EventTypeListItem.row(
             t,
@@ -116,7 +130,7 @@ async def list_event_types(
             registry.state.dependency_counts(t.key),
             None if figures is None else figures.get(t.key),
         )
-        for t in page.items
+        for t in chosen
     ]
     return EventTypePage(items=items, total=page.total, limit=limit, offset=offset)
 

@@ -272,6 +272,11 @@ async def test_sorting_by_clicking_column_headers(page: Page) -> None:
     await expect(switches.last).to_have_attribute("aria-checked", "true")
     states = [await s.get_attribute("aria-checked") for s in await switches.all()]
     assert states == sorted(states)  # "false" before "true"
+    volume = page.get_by_role("columnheader", name="24 h volume")
+    await volume.get_by_role("button").click()
+    await volume.get_by_role("button").click()
+    await expect(volume).to_have_attribute("aria-sort", "descending")
+    await expect(rows(page).first).to_contain_text("page.viewed")  # 30 views: the busiest
 
 
 async def test_pagination_with_page_sizes(page: Page, stack: Stack) -> None:

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv up down services test unit integration lint format typecheck clean
+.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium
 
 help:
 	@echo "make up         run Kafka, Redis, the eventgate worker and API/console (Ctrl-C stops)"
@@ -15,6 +15,8 @@ help:
 	@echo "make typecheck  mypy --strict on src/"
 	@echo "make services   start (or reuse) local Kafka and Redis only"
 	@echo "make down       stop the local Kafka and Redis that the launcher started"
+	@echo "make bench      eventgate vs Quix Streams, faust and the aiokafka floor (~8 min;"
+	@echo "                BENCH_ARGS=--quick for ~3 min; see bench/README.md)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +35,12 @@ services: venv
 down: venv
 	$(BIN)/python -m eventgate.devstack down
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/pytest
+
+# Debian's chromium for the console's browser tests (installs it when missing, as root).
+chromium:
+	bash scripts/ensure-chromium.sh
 
 unit: venv
 	$(BIN)/pytest tests/unit
@@ -55,3 +61,21 @@ typecheck: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The benchmark (bench/README.md): its own Kafka and Redis on ports 39292/36379, results in
+# bench/results/. The Quix Streams peer runs from its own virtualenv (bench/requirements-quix.txt).
+BENCH_ARGS ?=
+QUIX_VENV  := bench/.venv-quix
+
+$(VENV)/.bench-installed: $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,dev,bench]'
+	touch $@
+
+$(QUIX_VENV)/.installed: bench/requirements-quix.txt
+	$(PYTHON) -m venv $(QUIX_VENV)
+	$(QUIX_VENV)/bin/pip install --quiet --upgrade pip
+	$(QUIX_VENV)/bin/pip install --quiet -r bench/requirements-quix.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed $(QUIX_VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

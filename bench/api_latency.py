@@ -109,6 +109,7 @@ async def main() -> None:
     parser.add_argument(
         "--bootstrap", default=os.environ.get("EVENTGATE_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
     )
+    parser.add_argument("--redis", default="redis://127.0.0.1:26379/0")
     parser.add_argument("--writes", type=int, default=200)
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--types", type=int, default=10_000)
@@ -117,6 +118,7 @@ async def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     settings = Settings(
         kafka_bootstrap=args.bootstrap,
+        redis_url=args.redis,
         topic_prefix=prefix,
         topic_replication_factor=1,
         topic_min_insync_replicas=1,

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium
+.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium prometheus
 
 help:
 	@echo "make up         run Kafka, Redis, the eventgate worker and API/console (Ctrl-C stops)"
@@ -35,12 +35,17 @@ services: venv
 down: venv
 	$(BIN)/python -m eventgate.devstack down
 
-test: lint typecheck chromium
+test: lint typecheck chromium prometheus
 	$(BIN)/pytest
 
 # Debian's chromium for the console's browser tests (installs it when missing, as root).
 chromium:
 	bash scripts/ensure-chromium.sh
+
+# Debian's prometheus (prometheus + promtool) for the observability tests and the promtool
+# checks of deploy/prometheus (installs it when missing, as root).
+prometheus:
+	bash scripts/ensure-prometheus.sh
 
 unit: venv
 	$(BIN)/pytest tests/unit

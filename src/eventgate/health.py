@@ -35,3 +35,25 @@ class Readiness:
         names = list(self.checks)
         results = await asyncio.gather(*(run(self.checks[n]) for n in names))
         return {name: reason for name, reason in zip(names, results, strict=True) if reason}
+
+
+async def probe(ping: Callable[[], Awaitable[object]], timeout_s: float) -> bool:
+    """True if ``ping`` answers within ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await ping()
+    except Exception:  # noqa: BLE001 - any failure means "not reachable"
+        return False
+    return True
+
+
+async def watch(
+    ping: Callable[[], Awaitable[object]],
+    report: Callable[[bool], None],
+    interval_s: float,
+    timeout_s: float = 2.0,
+) -> None:
+    """Forever: ``report(probe(ping))`` every ``interval_s`` (the Redis-reachable gauge)."""
+    while True:
+        report(await probe(ping, timeout_s))
+        await asyncio.sleep(interval_s)

@@ -120,6 +120,23 @@ class Settings(BaseSettings):
     # Logs
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: LogFormat = Field(LogFormat.JSON, description="json or text")
+    log_rejects_per_minute: int = Field(
+        60, ge=0, description="rejected records logged per minute and process (0: none)"
+    )
+    log_contacts: bool = Field(
+        False, description="allow contact identifiers in logs (only if mask_contacts is off)"
+    )
+
+    # Monitoring
+    metrics_refresh_s: float = Field(
+        10.0, gt=0, description="how often a worker refreshes consumer lag and Redis reachability"
+    )
+    volume_floor_interval_s: float = Field(
+        60.0, gt=0, description="how often a worker evaluates the event types' volume floors"
+    )
+    metrics_type_series_max: int = Field(
+        500, ge=0, description="most types with their own volume-floor series (rest: _other)"
+    )
 
     @field_validator(
         "read_tokens", "admin_tokens", "engine_tokens", "producer_tokens", mode="before"

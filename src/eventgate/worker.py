@@ -1,5 +1,10 @@
 """``eventgate worker``: a stream processor, a registry-writer candidate, and its
-``/metrics``, ``/healthz``, ``/readyz`` on ``EVENTGATE_WORKER_HTTP_PORT``."""
+``/metrics``, ``/healthz``, ``/readyz`` on ``EVENTGATE_WORKER_HTTP_PORT``.
+
+Beside the processor run its timers: counters upkeep (once a minute), consumer lag and
+Redis reachability (every ``metrics_refresh_s``) and, on the owner of ingest partition 0,
+the volume floors (every ``volume_floor_interval_s``; ``floors.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,14 @@ import logging
 import signal
 
 import uvicorn
+from aiokafka import TopicPartition
 
 from eventgate.connections import redis_client
 from eventgate.counters.results import ResultsConsumer, ResultStats, registry_known
 from eventgate.counters.store import CounterStore
 from eventgate.errors import DependencyUnavailable
-from eventgate.health import Readiness
+from eventgate.floors import FloorWatch
+from eventgate.health import Readiness, watch
 from eventgate.ingest.processor import IngestProcessor
 from eventgate.logs import setup_logging
 from eventgate.metrics import Metrics
@@ -49,9 +56,27 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
     async def partitions() -> str | None:
         return None if processor.assigned else "no ingest partitions assigned yet"
 
+    async def kafka_answers() -> str | None:
+        # Cheap: one ListOffsets round trip to the leaders of our partitions (metadata
+        # of every topic only while none is assigned, which fails readiness anyway).
+        owned = list(processor.assigned)
+        if owned:
+            await processor.consumer.end_offsets(owned)
+        else:
+            await processor.consumer.topics()
+        return None
+
     readiness.add("registry", registry_loaded)
+    readiness.add("kafka", kafka_answers)
     readiness.add("redis", redis_answers)
     readiness.add("partitions", partitions)
+    floors = FloorWatch(
+        lambda: registry.state.types.values(),
+        store,
+        metrics,
+        settings,
+        is_evaluator=lambda: TopicPartition(processor.topic, 0) in processor.assigned,
+    )
     http = uvicorn.Server(
         uvicorn.Config(
             ops_app(metrics, readiness),
@@ -62,27 +87,39 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         )
     )
     http_task = asyncio.create_task(http.serve())
+    timers: list[asyncio.Task[None]] = []
     try:
         await registry.start()
         loaded = True
-        metrics.registry_types.set_function(registry.state.type_count)
-        metrics.registry_writer.set_function(lambda: 1.0 if registry.is_writer else 0.0)
+        metrics.watch_registry(registry)
         await processor.start()
         await results.start()
         log.info("worker started", extra={"topic": settings.topic("ingest")})
-        upkeep = asyncio.create_task(_upkeep(store, results, metrics))
+        timers += [
+            asyncio.create_task(_upkeep(store, results, metrics, processor)),
+            asyncio.create_task(_watch_lag(processor, settings.metrics_refresh_s)),
+            asyncio.create_task(
+                watch(
+                    redis.ping, lambda up: metrics.redis_up.set(int(up)), settings.metrics_refresh_s
+                )
+            ),
+            asyncio.create_task(floors.run()),
+        ]
         run = asyncio.create_task(processor.run())
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({run, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         if run.done():
             run.result()  # the processor failed: raise its error
-        for task in (run, upkeep):
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+    finally:
+        log.info("worker stopping")
+        for task in timers:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    finally:
-        log.info("worker stopping")
         await results.stop()
         await processor.stop()
         await registry.stop()
@@ -91,12 +128,16 @@ async def serve_worker(settings: Settings, stop: asyncio.Event) -> None:
         await http_task
 
 
-async def _upkeep(store: CounterStore, results: ResultsConsumer, metrics: Metrics) -> None:
+async def _upkeep(
+    store: CounterStore, results: ResultsConsumer, metrics: Metrics, processor: IngestProcessor
+) -> None:
     """Once a minute: roll the counters' windows forward (so readers rarely correct idle
-    partitions) and publish the dedupe window and the workflow-results figures."""
+    partitions), publish the dedupe window and the workflow-results figures, and close
+    the reject log's minute."""
     reported = ResultStats()
     while True:
         await asyncio.sleep(60)
+        processor.rejects.tick()
         try:
             await store.roll()
             metrics.dedupe_window.set(await store.dedupe_window_ms() / 1000)
@@ -108,6 +149,15 @@ async def _upkeep(store: CounterStore, results: ResultsConsumer, metrics: Metric
             if delta > 0:
                 metrics.results.labels(outcome).inc(delta)
                 setattr(reported, outcome, getattr(seen, outcome))
+
+
+async def _watch_lag(processor: IngestProcessor, interval_s: float) -> None:
+    while True:
+        try:
+            await processor.refresh_lag()
+        except Exception as exc:  # noqa: BLE001 - Kafka away: the gauge keeps its last value
+            log.warning("consumer lag not refreshed", extra={"error": repr(exc)})
+        await asyncio.sleep(interval_s)
 
 
 def run_worker(settings: Settings) -> int:

@@ -21,7 +21,7 @@ from eventgate.api.routes.events import MAX_EVENTS
 from eventgate.api.writes import COMPILE_CONCURRENCY
 from eventgate.connections import kafka_common, redis_client
 from eventgate.counters.store import CounterStore
-from eventgate.health import Readiness
+from eventgate.health import Readiness, watch
 from eventgate.metrics import Metrics
 from eventgate.ops_http import ops_routes
 from eventgate.registry.service import Registry
@@ -63,7 +63,13 @@ def create_app(
         return None
 
     async def kafka_producer() -> str | None:
-        return None if app.state.producer is not None else "ingest producer not started"
+        producer = app.state.producer
+        if producer is None:
+            return "ingest producer not started"
+        # Cheap: a metadata request for the topics this producer tracks (ingest).
+        if not await producer.client.force_metadata_update():
+            return "no Kafka broker answered a metadata request"
+        return None
 
     readiness.add("registry", registry_loaded)
     readiness.add("redis", redis_answers)
@@ -75,15 +81,21 @@ def create_app(
         if own_registry:
             await reg.start()
         loaded = True
-        metrics.registry_types.set_function(reg.state.type_count)
+        metrics.watch_registry(reg)  # the API is a registry-writer candidate too
         producer = AIOKafkaProducer(
             **kafka_common(settings, "eventgate-api-events"), enable_idempotence=True, acks="all"
         )
         await producer.start()
+        # Track only ingest's metadata: the readiness check then asks for that topic alone.
+        await producer.client.add_topic(settings.topic("ingest"))
         app.state.producer = producer
+        redis_watch = asyncio.create_task(
+            watch(redis.ping, lambda up: metrics.redis_up.set(int(up)), settings.metrics_refresh_s)
+        )
         try:
             yield
         finally:
+            redis_watch.cancel()
             app.state.producer = None
             await producer.stop()
             await redis.aclose()

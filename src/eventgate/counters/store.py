@@ -14,7 +14,7 @@ window arithmetic in ``windows.py``; ``docs/counters.md`` explains the whole.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,6 +28,7 @@ from eventgate.counters.keys import (
     ERRORS,
     HIGHEST_FIELD,
     INGEST_KINDS,
+    VOLUME,
     WATERMARK_FIELD,
     Tag,
     bucket_shard,
@@ -38,7 +39,7 @@ from eventgate.counters.keys import (
 from eventgate.counters.model import Clock, Figures, HistoryItem, wall_clock_ms
 from eventgate.counters.reading import Mode, plan, resolve, to_int
 from eventgate.counters.scripts import Scripts
-from eventgate.counters.windows import DAY_MS
+from eventgate.counters.windows import BUCKET_MS, DAY_MS, HOUR_MS, window_at
 from eventgate.errors import DependencyUnavailable
 from eventgate.settings import Settings
 
@@ -46,6 +47,8 @@ APPLIED, ALREADY_APPLIED, OVERLAP = 0, 1, 2
 DEFAULT_HISTORY_MAX_ENTRIES = 1_000_000
 DEFAULT_ERROR_SHARDS = 4
 HISTORY_FLOOR = 50  # the fair share never cuts a type's history below this
+BUCKETS_PER_HOUR = HOUR_MS // BUCKET_MS
+_READ_CHUNK = 2000  # HMGETs per pipeline round trip in recent_volumes
 
 
 @contextlib.asynccontextmanager
@@ -250,6 +253,51 @@ class CounterStore:
         for (i, _), row in rows.items():
             out.setdefault(i, []).append(row)
         return out
+
+    async def recent_volumes(
+        self,
+        hours_by_type: Mapping[str, int],
+        day_volume: Mapping[str, int],
+        now_ms: int | None = None,
+    ) -> dict[str, int]:
+        """Each type's volume over its last ``hours`` (1..24) hours, within one bucket (the
+        newest ``hours * 12`` buckets): for the volume floors (SPEC §3). ``day_volume`` is
+        the types' 24-hour volume as ``figures`` gave it just before: past 12 hours the
+        older buckets are fewer, so they are read and subtracted from it instead. Read-only;
+        pipelined HMGETs of the bucket hashes, in chunks."""
+        now = self.now_ms() if now_ms is None else now_ms
+        window = window_at(now)
+        wanted: dict[tuple[int, int, int], list[str]] = {}  # (partition, bucket, shard)
+        subtract: set[str] = set()
+        for key, hours in hours_by_type.items():
+            if not 1 <= hours <= 24:
+                raise ValueError(f"hours must be 1..24, got {hours}")
+            first = window.cur - hours * BUCKETS_PER_HOUR + 1  # the newest `hours` of buckets
+            if first - window.lo < window.cur - first + 1:
+                subtract.add(key)
+                buckets = range(window.lo, first)
+            else:
+                buckets = range(first, window.cur + 1)
+            shard = bucket_shard(key)
+            for partition in range(self.partitions):
+                for b in buckets:
+                    wanted.setdefault((partition, b, shard), []).append(key)
+        counted = dict.fromkeys(hours_by_type, 0)
+        tags = self.partition_tags()
+        items = list(wanted.items())
+        async with redis_errors():
+            for start in range(0, len(items), _READ_CHUNK):
+                chunk = items[start : start + _READ_CHUNK]
+                pipe = self.redis.pipeline(transaction=False)
+                for (partition, b, shard), keys in chunk:
+                    pipe.hmget(tags[partition].bucket(b, shard), [field(VOLUME, k) for k in keys])
+                answers: list[list[Any]] = await pipe.execute()
+                for (_, keys), answer in zip(chunk, answers, strict=True):
+                    for key, value in zip(keys, answer, strict=True):
+                        counted[key] += to_int(value)
+        for key in subtract:
+            counted[key] = max(0, day_volume[key] - counted[key])
+        return counted
 
     async def dedupe_window_ms(self, now_ms: int | None = None) -> int:
         """The effective dedupe window: 24 h unless the id cap forced ids out within the

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -38,8 +39,10 @@ from eventgate.errors import DependencyUnavailable, EventgateError
 from eventgate.ingest.decide import Decision, batch_entries, decide_batch
 from eventgate.ingest.decode import Event, RawRecord, Rejection, decode_batch
 from eventgate.ingest.outputs import OutputRecord, build_outputs
+from eventgate.ingest.reasons import RejectReason
 from eventgate.ingest.registry_requests import RegistryFeedback
 from eventgate.ingest.validators import TypeValidators
+from eventgate.logs import RejectLog
 from eventgate.metrics import Metrics
 from eventgate.registry.service import Registry
 from eventgate.settings import Settings
@@ -109,6 +112,7 @@ class IngestProcessor:
         )
         self.work: dict[TopicPartition, PartitionWork] = {}
         self.redis_ok = True
+        self.rejects = RejectLog(settings)
         self._running = False
 
     @property
@@ -162,6 +166,8 @@ class IngestProcessor:
             work.closing = True
             async with work.lock:
                 self.work.pop(tp, None)
+                with contextlib.suppress(KeyError):
+                    self.metrics.consumer_lag.remove(str(tp.partition))
                 with contextlib.suppress(Exception):
                     await work.producer.stop()
 
@@ -184,6 +190,21 @@ class IngestProcessor:
         )
         await producer.start()  # init_transactions: fences and aborts the previous owner
         return producer
+
+    async def refresh_lag(self) -> None:
+        """Publish each owned partition's lag: its end offset (``read_committed``: the last
+        stable offset), asked of the leaders, minus the position committed by this
+        processor. Asked rather than read from the fetcher's highwater, which stops moving
+        while a batch waits (Redis away): then the lag must keep growing."""
+        owned = {tp: work.next_pos for tp, work in self.work.items()}
+        if not owned:
+            return
+        ends = await self.consumer.end_offsets(list(owned))
+        for tp, end in ends.items():
+            work = self.work.get(tp)
+            if work is not None:  # still ours after the round trip
+                lag = max(0, end - work.next_pos)
+                self.metrics.consumer_lag.labels(str(tp.partition)).set(lag)
 
     # -- one batch ----------------------------------------------------------------------
 
@@ -240,7 +261,7 @@ class IngestProcessor:
             self.consumer.seek(work.tp, from_pos)
             return
         work.next_pos = to_pos
-        self._count(decisions, result, outputs, now_ms)
+        self._count(decisions, result, outputs, int(self.clock() * 1000))  # launches committed
 
     async def _register_unknown(
         self, work: PartitionWork, decoded: list[Event | Rejection]
@@ -283,12 +304,15 @@ class IngestProcessor:
             except (DependencyUnavailable, RedisError, OSError) as exc:
                 # Nothing is committed while Redis is away: lag grows, nothing is lost.
                 self.redis_ok = False
+                self.metrics.redis_errors.inc()
+                self.metrics.redis_up.set(0)
                 if work.closing:
                     return None
                 log.warning("redis unavailable; retrying the batch", extra={"error": repr(exc)})
                 await asyncio.sleep(RETRY_BACKOFF_S)
             else:
                 self.metrics.redis_seconds.observe(time.perf_counter() - started)
+                self.metrics.redis_up.set(1)
                 self.redis_ok = True
                 return result.duplicates
 
@@ -318,18 +342,26 @@ class IngestProcessor:
         outputs: list[OutputRecord],
         now_ms: int,
     ) -> None:
+        """Metrics of a committed batch, aggregated first (one update per series)."""
         m = self.metrics
         m.events_in.inc(len(decisions))
         m.duplicates.inc(len(duplicates))
+        reasons: Counter[str] = Counter()
+        accepted = 0
         for d in decisions:
             if d.position in duplicates:
                 continue
-            if d.outcome is Outcome.REJECTED and d.reason is not None:
-                m.events_rejected.labels(d.reason.value).inc()
-            elif d.outcome is Outcome.ACCEPTED:
-                m.events_accepted.inc()
+            if d.outcome is Outcome.ACCEPTED:
+                accepted += 1
                 if d.launches:
                     m.end_to_end.observe(max(0.0, (now_ms - d.item.record.timestamp_ms) / 1000))
-        for out in outputs:
-            if out.topic.startswith("workflow."):
-                m.commands.labels(out.topic.removeprefix("workflow.")).inc()
+            elif d.reason is not None:
+                reasons[d.reason.value] += 1
+                self.rejects.note(d)
+        m.events_accepted.inc(accepted)
+        for reason, count in reasons.items():
+            m.events_rejected.labels(reason).inc(count)
+        m.registration_limited.inc(reasons[RejectReason.REGISTRATION_LIMIT.value])
+        kinds = Counter(out.topic for out in outputs if out.topic.startswith("workflow."))
+        for topic, count in kinds.items():
+            m.commands.labels(topic.removeprefix("workflow.")).inc(count)

@@ -166,7 +166,11 @@ def start_worker(settings: Settings, log_path: str) -> subprocess.Popen[bytes]:
 
 
 def kill(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` and reap the process; SIGKILL it if it is still there after 30 s."""
     with contextlib.suppress(ProcessLookupError):
         process.send_signal(sig)
-    with contextlib.suppress(subprocess.TimeoutExpired):
+    try:
         process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -4,6 +4,8 @@ preview. Property tests live in ``test_structure_properties.py``."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from typing import Any
 from unittest.mock import patch
 
@@ -13,6 +15,7 @@ import pytest
 from eventgate.registry import structure as st
 from eventgate.registry.structure import (
     EMPTY_STRUCTURE,
+    MAX_ADDITION_PATHS,
     MAX_DEPTH,
     MAX_PATHS,
     Additions,
@@ -40,11 +43,7 @@ T3 = T1 + 2_000
 
 def learn(s: Structure, params: dict[str, Any], t: int = T1) -> Structure:
     found = discover(s, params, t)
-    if found is None:
-        return s
-    merged, ignored = merge(s, found)
-    assert ignored == 0  # discovered against the same structure: everything fits
-    return merged
+    return s if found is None else merge(s, found)[0]
 
 
 def kinds(s: Structure) -> dict[str, str]:
@@ -397,6 +396,41 @@ def test_discover_batch_reports_each_new_param_once() -> None:
     assert discover_batch(s, []) is None
 
 
+def test_a_batch_beyond_the_room_of_its_snapshot_is_left_to_the_writer() -> None:
+    # Each event is new to the snapshot, which has room for one: the batch reports both
+    # (a stale snapshot's room says nothing of the writer's), the writer keeps what fits.
+    s = full_structure(extra_room=1)
+    tally = Ignored()
+    found = discover_batch(s, [({"b": 1}, T2), ({"a": 1}, T3)], ignored=tally)
+    assert found is not None
+    assert set(found.params) == {"a", "b"}
+    assert tally.count == 1  # ``a``, as merging the events one by one would drop it
+    merged, ignored = merge(s, found)
+    assert ignored == 1
+    assert "params.a" in kinds(merged)  # one request: the budget is spent by name
+
+
+def test_a_batch_keeps_the_first_kind_of_a_param_its_snapshot_lacks() -> None:
+    # The documented limit of one request per batch: the writer already holds ``p`` as an
+    # object (another processor's request came first), the batch holds it as a string and
+    # cannot also say what its later event brings under an object.
+    events: list[tuple[dict[str, Any], int]] = [({"p": "s"}, T2), ({"p": {"x": 1}}, T3)]
+    stale = discover_batch(EMPTY_STRUCTURE, events)
+    assert stale is not None
+    written = learn(EMPTY_STRUCTURE, {"p": {}})
+    assert merge(written, stale)[0] is written
+    fresh = discover_batch(written, events)
+    assert fresh is not None
+    assert kinds(merge(written, fresh)[0]) == {"params.p": "object", "params.p.x": "integer"}
+    # one event per request has no such limit
+    one_by_one = written
+    for params, t in events:
+        found = discover(EMPTY_STRUCTURE, params, t)
+        assert found is not None
+        one_by_one = merge(one_by_one, found)[0]
+    assert one_by_one == merge(written, fresh)[0]
+
+
 # --- limits --------------------------------------------------------------------------------------
 
 
@@ -439,12 +473,29 @@ def test_partial_fit_is_deterministic_depth_first_by_name() -> None:
     tally = Ignored()
     found = discover(s, {"zz": 1, "b": {"y": 1, "x": 1}, "a": 1, "c": 1}, T2, ignored=tally)
     assert found is not None
+    assert count_paths(found) == 6  # everything new: only the writer knows what fits
+    assert tally.count == 3  # b.y, c, zz: what would not fit were ``s`` the writer's
     merged, ignored = merge(s, found)
-    assert ignored == 0
+    assert ignored == 3
     assert count_paths(merged) == MAX_PATHS
     new = {p for p in kinds(merged) if not p.startswith("params.p")}
     assert new == {"params.a", "params.b", "params.b.x"}
-    assert tally.count == 3  # b.y, c, zz
+
+
+def test_a_stale_snapshot_reports_beyond_its_room_for_the_writer_to_choose() -> None:
+    # Seen by the processor: room for 3 more. Meanwhile the writer took ``a``, ``b`` and a
+    # null ``c`` (another processor's request): its room is 0, but ``c`` upgrades free.
+    snapshot = full_structure(extra_room=3)
+    written = learn(snapshot, {"a": None, "b": None, "c": None}, T2)
+    assert count_paths(written) == MAX_PATHS
+    event: dict[str, Any] = {"a": None, "b": None, "c": [], "A": {"x": 1}}
+    found = discover(snapshot, event, T3)
+    assert found is not None
+    assert set(found.params) == {"A", "a", "b", "c"}  # ``c`` too, though past the room
+    merged, ignored = merge(written, found)
+    assert merged == learn(written, event, T3)
+    assert kinds(merged)["params.c"] == "array"
+    assert ignored == 1  # ``A``, with its ``x``
 
 
 def test_the_writer_applies_limits_to_stale_additions_and_counts() -> None:
@@ -502,22 +553,58 @@ def test_structure_never_exceeds_the_path_limit_under_a_flood() -> None:
     assert len(preview_paths(s)) == MAX_PATHS
 
 
-def test_combine_caps_at_the_path_limit() -> None:
-    a = discover(EMPTY_STRUCTURE, {f"a{i:03d}": 1 for i in range(MAX_PATHS)}, T1)
+def test_additions_are_capped_deterministically() -> None:
+    many = {f"a{i:04d}": 1 for i in range(MAX_ADDITION_PATHS + 2)}
+    tally = Ignored()
+    a = discover(EMPTY_STRUCTURE, many, T1, ignored=tally)
+    assert a is not None
+    assert count_paths(a) == MAX_ADDITION_PATHS
+    assert max(a.params) == f"a{MAX_ADDITION_PATHS - 1:04d}"  # the first ones, by name
+    assert tally.count == MAX_ADDITION_PATHS + 2 - MAX_PATHS  # as the writer would count
+    assert additions_from_json(additions_to_json(a)) == a
+    # a structure's nodes on the way (or upgraded) count too
+    s = learn(EMPTY_STRUCTURE, {"o": {"x": 1}})
+    nested = discover(s, {"o": {f"n{i:04d}": 1 for i in range(MAX_ADDITION_PATHS)}}, T2)
+    assert nested is not None
+    assert count_paths(nested) <= MAX_ADDITION_PATHS
+    assert count_paths(nested) > MAX_ADDITION_PATHS - count_paths(s) - 1
+
+
+def test_combine_caps_at_the_additions_limit() -> None:
+    a = discover(EMPTY_STRUCTURE, {f"a{i:04d}": 1 for i in range(MAX_ADDITION_PATHS)}, T1)
     b = discover(EMPTY_STRUCTURE, {"b1": 1, "b2": 2}, T1)
     assert a is not None and b is not None
     tally = Ignored()
     both = combine(a, b, ignored=tally)
     assert both is a
     assert tally.count == 2
+    c = discover(EMPTY_STRUCTURE, {f"c{i:03d}": 1 for i in range(MAX_PATHS)}, T1)
+    assert c is not None
+    assert count_paths(combine(c, b)) == MAX_PATHS + 2  # beyond ``MAX_PATHS``: the writer's
+
+
+def test_a_full_snapshot_reports_only_null_upgrades() -> None:
+    s = learn(full_structure(extra_room=1), {"maybe": None})
+    found = discover(s, {"maybe": {"inner": 1}, "new": 1}, T2)
+    assert found is not None
+    assert as_json(found) == {"maybe": {"kind": "object", "firstSeenMs": T1, "fields": {}}}
+
+
+def as_json(a: Additions) -> dict[str, Any]:
+    params: dict[str, Any] = additions_to_json(a)["params"]
+    return params
 
 
 def test_limits_are_read_when_called() -> None:
-    with patch.object(st, "MAX_PATHS", 2):
+    with patch.object(st, "MAX_PATHS", 2), patch.object(st, "MAX_ADDITION_PATHS", 3):
         tally = Ignored()
-        found = discover(EMPTY_STRUCTURE, {"a": 1, "b": 1, "c": 1}, T1, ignored=tally)
+        found = discover(EMPTY_STRUCTURE, {"a": 1, "b": 1, "c": 1, "d": 1}, T1, ignored=tally)
         assert found is not None
-        assert (count_paths(found), tally.count) == (2, 1)
+        assert (count_paths(found), tally.count) == (3, 2)
+        merged, ignored = merge(EMPTY_STRUCTURE, found)
+        assert (count_paths(merged), ignored) == (2, 1)
+        with pytest.raises(ValueError, match="more than 3 paths"):
+            additions_from_json({"params": {k: node() for k in "abcd"}})
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -637,7 +724,10 @@ def chain(depth: int) -> dict[str, Any]:
         ({"params": {"a": node("object", fields={1: node()})}}, "param names must be strings"),
         ({"params": {1: node()}}, "param names must be strings"),
         (chain(MAX_DEPTH + 1), "deeper than 8"),
-        ({"params": {f"p{i}": node() for i in range(MAX_PATHS + 1)}}, "more than 500 paths"),
+        (
+            {"params": {f"p{i}": node() for i in range(MAX_ADDITION_PATHS + 1)}},
+            "more than 2000 paths",
+        ),
     ],
 )
 def test_malformed_additions_are_value_errors(doc: Any, message: str) -> None:
@@ -647,8 +737,8 @@ def test_malformed_additions_are_value_errors(doc: Any, message: str) -> None:
 
 def test_additions_at_the_limits_are_accepted() -> None:
     assert count_paths(additions_from_json(chain(MAX_DEPTH))) == MAX_DEPTH
-    wide = {"params": {f"p{i}": node() for i in range(MAX_PATHS)}}
-    assert count_paths(additions_from_json(wide)) == MAX_PATHS
+    wide = {"params": {f"p{i}": node() for i in range(MAX_ADDITION_PATHS)}}
+    assert count_paths(additions_from_json(wide)) == MAX_ADDITION_PATHS
 
 
 def test_structure_records_are_read_with_looser_bounds_but_still_bounded() -> None:
@@ -762,3 +852,14 @@ def test_nodes_built_by_hand_get_a_real_kind() -> None:
     assert s.params["a"].kind is Kind.OBJECT
     assert discover(s, {"a": {"b": None}}, T2) is None
     assert discover(s, {"a": {"b": 1}}, T2) is not None
+
+
+def test_the_json_module_can_be_imported_first() -> None:
+    code = (
+        "from eventgate.registry.structure_json import structure_to_json as f\n"
+        "from eventgate.registry.structure import EMPTY_STRUCTURE, structure_to_json\n"
+        "assert f is structure_to_json\n"
+        "print(f(EMPTY_STRUCTURE))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "{'format': 1, 'params': {}}"

@@ -44,6 +44,7 @@ from eventgate.ingest.registry_requests import RegistryFeedback
 from eventgate.ingest.validators import TypeValidators
 from eventgate.logs import RejectLog
 from eventgate.metrics import Metrics
+from eventgate.registry.requests import EnsureTypes
 from eventgate.registry.service import Registry
 from eventgate.settings import Settings
 
@@ -275,21 +276,26 @@ class IngestProcessor:
                 if isinstance(item, Event) and state.get(item.event_type_key) is None
             }
         )
-        while unknown:
+        if not unknown:
+            return frozenset()
+        # One request, retried with the same id: the writer answers a retry with its first
+        # reply, so keys registered before a lost reply still count as registered here.
+        request = EnsureTypes(keys=tuple(unknown), seen_at_ms=int(self.clock() * 1000))
+        while True:
             try:
-                outcome = await self.registry.ensure_types(unknown)
+                reply = (await self.registry.request(request)).raise_for_code()
             except EventgateError as exc:
-                if not exc.retriable or work.closing:
-                    if work.closing:
-                        return None
+                if work.closing:
+                    return None
+                if not exc.retriable:
                     raise
                 log.warning("registry unavailable; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(RETRY_BACKOFF_S)
                 continue
+            outcome: dict[str, str] = reply.result.get("keys", {})
             registered = sum(1 for s in outcome.values() if s == "registered")
             self.metrics.types_registered.inc(registered)
             return frozenset(k for k, s in outcome.items() if s == "limited")
-        return frozenset()
 
     async def _apply_to_redis(
         self, work: PartitionWork, from_pos: int, to_pos: int, decisions: list[Decision]

@@ -31,13 +31,21 @@ HOUR_MS = 3_600_000
 
 class RegistryFeedback:
     """Remembers what this process already sent, so a change is sent once, not once per
-    batch until the registry view shows it."""
+    batch until the registry view shows it.
+
+    Discovery always runs against the type's real registry structure (the writer merges in
+    log order and applies the path limit itself, ``registry.structure``). What was sent is
+    kept apart, merged onto that structure, and used only to skip a batch that brings
+    nothing beyond it.
+    """
 
     def __init__(self, settings: Settings, max_types: int = 20_000) -> None:
         self.settings = settings
         self.max_types = max_types
-        # key -> (registry version, structure as this process expects it after its merges)
+        # key -> (registry version, the structure of that version)
         self._structures: dict[str, tuple[int, Structure]] = {}
+        # key -> (registry version, that structure plus what this process sent since)
+        self._sent: dict[str, tuple[int, Structure]] = {}
         self._touched: dict[str, int] = {}
 
     def _structure(self, state: RegistryState, key: str) -> tuple[int, Structure] | None:
@@ -50,6 +58,7 @@ class RegistryFeedback:
         parsed = structure_from_json(orjson.loads(event_type.structure_json))
         if len(self._structures) >= self.max_types:
             self._structures.clear()
+            self._sent.clear()
         entry = (event_type.version, parsed)
         self._structures[key] = entry
         return entry
@@ -70,11 +79,14 @@ class RegistryFeedback:
             if known is None:
                 continue
             version, structure = known
+            sent = self._sent.get(key)
+            if sent is not None and sent[0] == version and discover_batch(sent[1], events) is None:
+                continue  # nothing beyond what this process already asked for
             additions: Additions | None = discover_batch(structure, events)
             if additions is None:
                 continue
-            merged, _ = merge(structure, additions)
-            self._structures[key] = (version, merged)
+            base = sent[1] if sent is not None and sent[0] == version else structure
+            self._sent[key] = (version, merge(base, additions)[0])
             request = MergeStructure(
                 request_id=f"{stem}:merge:{key}", key=key, additions=additions_to_json(additions)
             )

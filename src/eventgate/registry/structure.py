@@ -1,8 +1,9 @@
-"""The parameter structure of an event type (SPEC §5): discover, merge, serialise, preview.
+"""The parameter structure of an event type (SPEC §5): the model, discovery, merging.
 
 Pure logic, no I/O. Every accepted event's params are merged into its type's structure:
 objects recursively, array item shapes, scalar kinds ``string``, ``number``, ``integer``,
-``boolean``, ``null`` (and ``object``, ``array`` for containers).
+``boolean``, ``null`` (and ``object``, ``array`` for containers). JSON and the preview live
+in :mod:`.structure_json`; their names are re-exported here.
 
 Rules
 -----
@@ -21,10 +22,8 @@ Rules
   of every array at that path, in document order: the first item kind wins (``[1, "a"]``
   is an array of ``integer``, ``[null, 1]`` too, and in ``["a", {"x": 1}]`` the object is
   dropped), objects' fields are merged. That shape is then merged into the structure like
-  any param. The event's shape never depends on the structure, so a processor holding a
-  stale snapshot finds what a fresh one would: the writer's result depends only on the log
-  order. ``[]`` records an array whose item shape is unknown. Arrays of arrays are fine
-  within the depth limit.
+  any param. The event's shape never depends on the structure. ``[]`` records an array
+  whose item shape is unknown. Arrays of arrays are fine within the depth limit.
 - **Limits.** ``MAX_PATHS`` paths and ``MAX_DEPTH`` depth per type. A path is one param
   node: ``params.a``, ``params.a.b``, ``params.a[]`` (an item shape) each count one.
   Depth: ``params.a`` is 1, ``params.a.b`` and ``params.a[]`` are 2, ``params.a[].b`` is 3.
@@ -33,82 +32,74 @@ Rules
   siblings in code-point order of their names. Null upgrades cost nothing.
 - Names are case-sensitive and may be any string.
 
+Stale snapshots: who applies the path limit
+-------------------------------------------
+A processor discovers against a snapshot that may lag the writer's structure. The depth
+limit is static, so discovery applies it. The path limit is not: a param the snapshot
+lacks may already be in the writer's structure (added by another processor's earlier
+request), where it is *free*, or it may be a ``null`` there whose upgrade is free whatever
+the budget. No truncation by the snapshot's budget can be right for every writer state, so
+``discover`` reports **everything** new relative to its snapshot (depth permitting) and only
+``merge``, on the writer, spends the path budget, in log order. Hence, for a single event::
+
+    merge(written, discover(snapshot, params, t)) == merge(written, discover(written, params, t))
+
+for every ``snapshot`` the log passed through before ``written``: the result depends only
+on the log order. Two bounds keep this cheap: once the snapshot is full the writer's paths
+are exactly the snapshot's (paths are never removed), so only null upgrades are reported;
+and one request's additions hold at most ``MAX_ADDITION_PATHS`` paths (what lies beyond, in
+the order above, is dropped and counted: only then can a stale snapshot change the result).
+
+A batch (``discover_batch``) is one request: the writer merges its events' union, the
+budget spent in the order above across the batch. Its result does not depend on the
+snapshot either, except when the batch's events disagree on the kind of a param the
+snapshot lacks (or holds as ``null``): the batch keeps the first kind, while the writer may
+already hold the other and would have walked the later events' contents under it. One
+``Additions`` cannot carry both; sending such events in separate requests would.
+
 Hot path (processors)
 ---------------------
-``discover(structure, params, seen_at_ms)`` returns only what is new *and fits*, or
-``None``. The common case (nothing new) is one allocation-free walk of the params against
-the structure: a dict lookup per param, nothing at all for scalars already known. Only when
-something is new does the slow path build the additions. Pass ``ignored=Ignored()`` to count
-params dropped by the limits (for a metric); counting makes events that carry over-limit
+``discover(structure, params, seen_at_ms)`` returns what is new, or ``None``. The common
+case (nothing new) is one allocation-free walk of the params against the structure: a dict
+lookup per param, nothing at all for scalars already known. Only when something is new does
+the slow path build the additions. Pass ``ignored=Ignored()`` to count params dropped by
+the limits (for a metric) as they would be were the snapshot the writer's structure (the
+writer's ``merge`` counts what it drops); counting makes events that carry over-limit
 params take the slow path (so do events whose arrays mix item kinds: the fast walk may
 suspect news there that the slow path then rules out). Within a poll, use
-``discover_batch`` (or ``combine`` and a merged view, as it does) so one new param costs
-one addition, not one per event::
+``discover_batch`` so one new param costs one addition, not one per event::
 
-    tally = Ignored()
-    additions = discover_batch(structure, ((e.params, e.ts_ms) for e in batch), ignored=tally)
+    additions = discover_batch(structure, ((e.params, e.ts_ms) for e in batch))
     if additions is not None:
         send(additions_to_json(additions))        # to the registry writer
-    metric.inc(tally.count)
 
 Measured (``.venv/bin/python bench/structure_micro.py --rounds 7``; one core of this
 2-core box while other work ran on it): a 20-param event (a nested object, a 3-item array
 of objects, an array of strings) against a structure that already holds all of it:
-**~275,000 to 310,000 discover calls/s** (3.2 to 3.6 µs). The slow path (an event bringing one
-new param) runs at ~47,000/s (~21 µs); an over-limit param counted with a tally at
-~50,000/s; ``discover_batch`` over events that all carry the same new param ~285,000/s.
+**~290,000 to 300,000 discover calls/s** (3.3 to 3.4 µs). The slow path (an event bringing one
+new param) runs at ~50,000/s (~20 µs); an over-limit param counted with a tally at
+~55,000/s; ``discover_batch`` over events that all carry the same new param ~295,000/s.
 
 Writer side
 -----------
-``merge(structure, additions) -> (structure, ignored)``: applies limits again (additions may
-be stale), returns the *same* object when nothing changed. Deterministic: the same
-sequence of merges gives the same structure everywhere.
-
-JSON (inside the versioned registry record; camelCase)
-------------------------------------------------------
-Structure and additions share one format::
-
-    {"format": 1,
-     "params": {"total": {"kind": "number", "firstSeenMs": 1767225600000},
-                "items": {"kind": "array", "firstSeenMs": 1767225600000,
-                          "items": {"kind": "object", "firstSeenMs": 1767225600000,
-                                    "fields": {"sku": {"kind": "string", ...}}}}}}
-
-``fields`` is present on every ``object`` node (possibly ``{}``), ``items`` on ``array``
-nodes whose item shape is known; names are written in code-point order, so the bytes are
-stable. Evolution: readers ignore keys they do not know (additive changes need no bump);
-``format`` is raised only for incompatible changes, and a reader refuses a format newer
-than its own. A missing ``format`` means 1 and a missing ``params`` means empty, so ``{}``
-reads as the empty structure. ``additions_from_json`` (data from a Kafka topic) validates
-everything and raises ``ValueError``, bounded by ``MAX_DEPTH`` and ``MAX_PATHS``;
-``structure_from_json`` is bounded more loosely (64 deep, 100,000 paths) so that records
-written under larger future limits still load.
-
-Paths (preview)
----------------
-``params`` followed by one segment per level: ``.name`` for a field, ``[]`` for an array's
-items. A name that is empty, not printable, or contains whitespace or any of ``. [ ] " \\``
-is written as a JSON string in brackets instead: ``params["first.name"]``,
-``params.items[]["a[0]"]``. Every path therefore reads back to exactly one param.
+``merge(structure, additions) -> (structure, ignored)``: spends the path budget (and
+re-applies the depth limit), returns the *same* object when nothing changed.
+Deterministic: the same sequence of merges gives the same structure everywhere.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 MAX_PATHS = 500
 MAX_DEPTH = 8
-FORMAT = 1
+# The paths of one request's additions: what is new to a (possibly stale) snapshot.
+MAX_ADDITION_PATHS = 2_000
 MAX_SEEN_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_READ_MAX_DEPTH = 64
-_READ_MAX_PATHS = 100_000
 
 
 class Kind(StrEnum):
@@ -421,26 +412,8 @@ def _graft_fields(existing: Mapping[str, Node], fresh: Mapping[str, Node]) -> Ma
 # --- public: discover, combine, merge ----------------------------------------------------
 
 
-def discover(
-    structure: Structure,
-    params: Mapping[str, Any],
-    seen_at_ms: int,
-    *,
-    ignored: Ignored | None = None,
-) -> Additions | None:
-    """The additions ``params`` bring to ``structure`` within the limits, or ``None``.
-
-    ``params`` holds JSON values (dict, list, str, int, float, bool, None; tuples count as
-    arrays); anything else raises ``TypeError``. ``seen_at_ms`` is clamped to
-    ``[0, MAX_SEEN_MS]``. ``ignored``, if given, is incremented by the number of new params
-    the limits drop.
-    """
-    full = structure.paths >= MAX_PATHS
-    found = _scan_fields(structure.params, params, 1, full)
-    if found == 0 or (found == 1 and ignored is None):
-        return None
-    seen = min(max(seen_at_ms, 0), MAX_SEEN_MS)
-    base = structure.params
+def _shape(base: Mapping[str, Node], params: Mapping[str, Any], seen: int) -> dict[str, Node]:
+    """The event's own shape where it can differ from ``base`` (pruned as ``_absorb`` says)."""
     drafts: dict[str, _Draft] = {}
     for name, value in params.items():
         if not isinstance(name, str):
@@ -448,18 +421,65 @@ def discover(
         b = base.get(name)
         if b is None or b.open:
             _absorb(drafts, b, name, value, seen, 1)
-    delta = {name: d.freeze() for name, d in drafts.items()}
-    fresh, dropped = _select_fields(base, delta, 1, _Budget(MAX_PATHS - structure.paths))
+    return {name: d.freeze() for name, d in drafts.items()}
+
+
+def _discover(
+    structure: Structure,
+    params: Mapping[str, Any],
+    seen_at_ms: int,
+    full: bool,
+    ignored: Ignored | None,
+) -> Additions | None:
+    """``discover`` with fullness given (``discover_batch`` scans a view that may hold more
+    than ``MAX_PATHS`` paths while the snapshot it started from is not full)."""
+    found = _scan_fields(structure.params, params, 1, full)
+    if found == 0 or (found == 1 and ignored is None):
+        return None
+    base = structure.params
+    delta = _shape(base, params, min(max(seen_at_ms, 0), MAX_SEEN_MS))
+    # Report everything new (the writer spends the path budget), unless the snapshot is
+    # full: then so is the writer's structure, with the very same paths. The additions
+    # also hold nodes of ``structure`` (containers, upgrades): at most its paths.
+    cap = 0 if full else max(MAX_ADDITION_PATHS - structure.paths, 0)
+    budget = _Budget(cap)
+    fresh, dropped = _select_fields(base, delta, 1, budget)
     if ignored is not None:
+        room = MAX_PATHS - structure.paths
+        if cap - budget.left > room:  # more new paths than the snapshot has room for
+            dropped = _select_fields(base, delta, 1, _Budget(room))[1]
         ignored.count += dropped
     return Additions(fresh) if fresh else None
 
 
+def discover(
+    structure: Structure,
+    params: Mapping[str, Any],
+    seen_at_ms: int,
+    *,
+    ignored: Ignored | None = None,
+) -> Additions | None:
+    """What ``params`` bring that ``structure`` lacks (new params, null upgrades, and the
+    containers on the way to them), or ``None``.
+
+    Not truncated to the room left in ``structure``: it may be a stale snapshot, and only
+    the writer's ``merge`` knows what fits (see the module doc). Bounded by the depth limit,
+    by ``MAX_ADDITION_PATHS``, and, when ``structure`` is full, to null upgrades.
+
+    ``params`` holds JSON values (dict, list, str, int, float, bool, None; tuples count as
+    arrays); anything else raises ``TypeError``. ``seen_at_ms`` is clamped to
+    ``[0, MAX_SEEN_MS]``. ``ignored``, if given, is incremented by the number of new params
+    the limits would drop were ``structure`` the writer's current structure.
+    """
+    return _discover(structure, params, seen_at_ms, structure.paths >= MAX_PATHS, ignored)
+
+
 def combine(a: Additions, b: Additions, *, ignored: Ignored | None = None) -> Additions:
-    """``a`` then ``b`` as one addition: ``merge(s, combine(a, b)) == merge(merge(s, a), b)``
-    while the limits are not reached. First wins; the result holds at most ``MAX_PATHS``
+    """``a`` then ``b`` as one request: their union, first wins (``b`` was discovered
+    against a view holding ``a``). ``merge(s, combine(a, b)) == merge(merge(s, a), b)``
+    while the path limit is not reached. The result holds at most ``MAX_ADDITION_PATHS``
     paths (what ``b`` cannot add is counted in ``ignored``)."""
-    fresh, dropped = _select_fields(a.params, b.params, 1, _Budget(MAX_PATHS - a.paths))
+    fresh, dropped = _select_fields(a.params, b.params, 1, _Budget(MAX_ADDITION_PATHS - a.paths))
     if ignored is not None:
         ignored.count += dropped
     return Additions(_graft_fields(a.params, fresh)) if fresh else a
@@ -471,16 +491,23 @@ def discover_batch(
     *,
     ignored: Ignored | None = None,
 ) -> Additions | None:
-    """The combined additions of ``(params, seen_at_ms)`` pairs, in order. Each discovery
-    is folded into a private view, so later events carrying the same news stay on the fast
-    path and the result holds each new param once."""
-    view = structure
+    """The combined additions of ``(params, seen_at_ms)`` pairs, in order, for one request.
+    Each discovery is folded into a private view, so later events carrying the same news
+    stay on the fast path and the result holds each new param once. ``ignored`` counts as
+    if the events were merged one by one into ``structure``."""
+    full = structure.paths >= MAX_PATHS
+    view = structure  # ``structure`` and the batch's news so far, not truncated
+    fitted = structure  # ``structure`` as merging the events one by one would leave it
     total: Additions | None = None
     for params, seen_at_ms in events:
-        found = discover(view, params, seen_at_ms, ignored=ignored)
+        if ignored is not None:
+            fit = _discover(fitted, params, seen_at_ms, fitted.paths >= MAX_PATHS, ignored)
+            if fit is not None:
+                fitted, _ = merge(fitted, fit)
+        found = _discover(view, params, seen_at_ms, full, None)
         if found is not None:
-            total = found if total is None else combine(total, found, ignored=ignored)
-            view, _ = merge(view, found)
+            total = found if total is None else combine(total, found)
+            view = Structure(_graft_fields(view.params, found.params))
     return total
 
 
@@ -494,147 +521,40 @@ def merge(structure: Structure, additions: Additions) -> tuple[Structure, int]:
     return Structure(_graft_fields(structure.params, fresh)), dropped
 
 
-# --- JSON ---------------------------------------------------------------------------------
+# Serialisation and preview (they import the model above, hence last).
+from eventgate.registry.structure_json import (  # noqa: E402
+    FORMAT,
+    additions_from_json,
+    additions_to_json,
+    format_ms,
+    preview_json,
+    preview_paths,
+    structure_from_json,
+    structure_to_json,
+)
 
-
-def _node_to_json(n: Node) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": n.kind.value, "firstSeenMs": n.first_seen_ms}
-    if n.kind is _OBJECT:
-        out["fields"] = _fields_to_json(n.fields)
-    elif n.kind is _ARRAY and n.items is not None:
-        out["items"] = _node_to_json(n.items)
-    return out
-
-
-def _fields_to_json(fields: Mapping[str, Node]) -> dict[str, Any]:
-    return {name: _node_to_json(fields[name]) for name in sorted(fields)}
-
-
-def structure_to_json(s: Structure) -> dict[str, Any]:
-    return {"format": FORMAT, "params": _fields_to_json(s.params)}
-
-
-def additions_to_json(a: Additions) -> dict[str, Any]:
-    return {"format": FORMAT, "params": _fields_to_json(a.params)}
-
-
-class _Reader:
-    def __init__(self, what: str, max_depth: int, max_paths: int) -> None:
-        self.what = what
-        self.max_depth = max_depth
-        self.max_paths = max_paths
-        self.paths = 0
-
-    def fail(self, path: str, message: str) -> ValueError:
-        return ValueError(f"{self.what}: {path}: {message}")
-
-    def tree(self, d: Any) -> Mapping[str, Node]:
-        if not isinstance(d, Mapping):
-            msg = f"{self.what}: expected an object, not {type(d).__name__}"
-            raise ValueError(msg)  # noqa: TRY004 - the contract: malformed input is ValueError
-        fmt = d.get("format", FORMAT)
-        if type(fmt) is not int or fmt < 1:
-            raise ValueError(f"{self.what}: format: expected a positive integer")
-        if fmt > FORMAT:
-            raise ValueError(f"{self.what}: format {fmt} is newer than this reader ({FORMAT})")
-        return self.fields(d.get("params", {}), "params", 1)
-
-    def fields(self, raw: Any, path: str, depth: int) -> Mapping[str, Node]:
-        if not isinstance(raw, Mapping):
-            raise self.fail(path, "expected an object of params")
-        out: dict[str, Node] = {}
-        for name, value in raw.items():
-            if not isinstance(name, str):
-                raise self.fail(path, "param names must be strings")
-            out[name] = self.node(value, path + _segment(name), depth)
-        return MappingProxyType(out)
-
-    def node(self, raw: Any, path: str, depth: int) -> Node:
-        if depth > self.max_depth:
-            raise self.fail(path, f"deeper than {self.max_depth}")
-        self.paths += 1
-        if self.paths > self.max_paths:
-            raise self.fail(path, f"more than {self.max_paths} paths")
-        if not isinstance(raw, Mapping):
-            raise self.fail(path, "expected a node object")
-        kind_raw = raw.get("kind")
-        if not isinstance(kind_raw, str) or kind_raw not in _KINDS:
-            raise self.fail(path, f"kind: expected one of {', '.join(_KINDS)}")
-        kind = Kind(kind_raw)
-        seen = raw.get("firstSeenMs")
-        if type(seen) is not int or not 0 <= seen <= MAX_SEEN_MS:
-            raise self.fail(path, f"firstSeenMs: expected an integer in [0, {MAX_SEEN_MS}]")
-        raw_fields, raw_items = raw.get("fields"), raw.get("items")
-        if raw_fields is not None and kind is not _OBJECT:
-            raise self.fail(path, "fields on a node that is not an object")
-        if raw_items is not None and kind is not _ARRAY:
-            raise self.fail(path, "items on a node that is not an array")
-        fields = _EMPTY if raw_fields is None else self.fields(raw_fields, path, depth + 1)
-        items = None if raw_items is None else self.node(raw_items, path + "[]", depth + 1)
-        return Node(kind, seen, fields, items)
-
-
-_KINDS = tuple(k.value for k in Kind)
-
-
-def structure_from_json(d: Mapping[str, Any]) -> Structure:
-    """Read a structure record; ``ValueError`` when it is malformed."""
-    return Structure(_Reader("structure", _READ_MAX_DEPTH, _READ_MAX_PATHS).tree(d))
-
-
-def additions_from_json(d: Mapping[str, Any]) -> Additions:
-    """Read additions received from a topic; ``ValueError`` on anything malformed,
-    deeper than ``MAX_DEPTH`` or holding more than ``MAX_PATHS`` paths."""
-    return Additions(_Reader("additions", MAX_DEPTH, MAX_PATHS).tree(d))
-
-
-# --- preview ------------------------------------------------------------------------------
-
-_QUOTE = re.compile(r'[.\[\]"\\\s]')
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _segment(name: str) -> str:
-    if name and name.isprintable() and not _QUOTE.search(name):
-        return "." + name
-    return "[" + json.dumps(name, ensure_ascii=False) + "]"
-
-
-def format_ms(ms: int) -> str:
-    """RFC 3339 UTC with milliseconds: ``2026-01-01T00:00:00.000Z``."""
-    return (_EPOCH + timedelta(milliseconds=ms)).strftime(
-        "%Y-%m-%dT%H:%M:%S."
-    ) + f"{ms % 1000:03d}Z"
-
-
-def preview_paths(s: Structure) -> list[dict[str, Any]]:
-    """Every path, depth-first (parents first, siblings by name in code-point order):
-    ``[{"path": "params.items[].sku", "kind": "string", "firstSeenAt": "2026-…Z"}, …]``."""
-    out: list[dict[str, Any]] = []
-
-    def walk(node: Node, path: str) -> None:
-        out.append(
-            {"path": path, "kind": node.kind.value, "firstSeenAt": format_ms(node.first_seen_ms)}
-        )
-        for name in sorted(node.fields):
-            walk(node.fields[name], path + _segment(name))
-        if node.items is not None:
-            walk(node.items, path + "[]")
-
-    for name in sorted(s.params):
-        walk(s.params[name], "params" + _segment(name))
-    return out
-
-
-def _example(node: Node) -> Any:
-    if node.kind is _OBJECT:
-        return {name: _example(node.fields[name]) for name in sorted(node.fields)}
-    if node.kind is _ARRAY:
-        return [] if node.items is None else [_example(node.items)]
-    return node.kind.value
-
-
-def preview_json(s: Structure) -> dict[str, Any]:
-    """The structure as an example-like document: ``{"items": [{"sku": "string"}]}``.
-    Scalars show their kind; an array whose items were never seen shows ``[]``."""
-    return {name: _example(s.params[name]) for name in sorted(s.params)}
+__all__ = [
+    "EMPTY_STRUCTURE",
+    "FORMAT",
+    "MAX_ADDITION_PATHS",
+    "MAX_DEPTH",
+    "MAX_PATHS",
+    "MAX_SEEN_MS",
+    "Additions",
+    "Ignored",
+    "Kind",
+    "Node",
+    "Structure",
+    "additions_from_json",
+    "additions_to_json",
+    "combine",
+    "count_paths",
+    "discover",
+    "discover_batch",
+    "format_ms",
+    "merge",
+    "preview_json",
+    "preview_paths",
+    "structure_from_json",
+    "structure_to_json",
+]

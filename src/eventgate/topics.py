@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from eventgate.connections import kafka_common
+from eventgate.errors import ConfigurationError
 from eventgate.settings import Settings
 
 HOUR_MS = 3_600_000
@@ -78,9 +78,16 @@ async def ensure_topics(settings: Settings) -> list[str]:
             )
             for spec in missing
         ]
-        # Another process may create them at the same moment: that is success too.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(new)
-        return [spec.name for spec in missing]
+        answer = await admin.create_topics(new)
+        created, problems = [], []
+        for name, code, *rest in answer.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:  # another process was first: fine
+                message = rest[0] if rest and rest[0] else f"error code {code}"
+                problems.append(f"{name}: {message}")
+        if problems:
+            raise ConfigurationError("could not create topics: " + "; ".join(problems))
+        return sorted(created)
     finally:
         await admin.close()

@@ -46,8 +46,13 @@ async def test_topics_are_created_once_with_their_config(settings: Settings) -> 
     admin = AIOKafkaAdminClient(**kafka_common(settings, "test-admin"))
     await admin.start()
     try:
-        described = await admin.describe_topics([settings.topic("registry")])
-        assert len(described[0]["partitions"]) == 1
+        partitions: list[object] = []
+        async with asyncio.timeout(15):  # a fresh broker's metadata catches up shortly
+            while not partitions:
+                described = await admin.describe_topics([settings.topic("registry")])
+                partitions = described[0]["partitions"]
+                await asyncio.sleep(0.1)
+        assert len(partitions) == 1
     finally:
         await admin.close()
 

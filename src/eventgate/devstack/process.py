@@ -17,10 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-# Popen objects of the services this process started: kept so they are reaped (and not
-# garbage-collected while running, which warns), looked up by pid when stopping.
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
 
 class DevstackError(RuntimeError):
     """A local service could not be installed, started or reached."""
@@ -94,6 +90,13 @@ def all_states(home: Path) -> list[ServiceProcess]:
     return [s for s in found if s is not None]
 
 
+# Services outlive the command that starts them (``make services``, then ``make test``), so
+# they are not our children: a shell starts each in its own session (``setsid``) in the
+# background and exits, handing the process to init. Nothing here then waits on a child,
+# and a Ctrl-C in the terminal reaches a service only through the launcher's ``stop``.
+_DETACH = 'log="$1"; shift; setsid "$@" </dev/null >>"$log" 2>&1 & echo $!'
+
+
 def spawn(
     home: Path,
     name: str,
@@ -102,23 +105,23 @@ def spawn(
     cwd: Path,
     env: dict[str, str] | None = None,
 ) -> ServiceProcess:
-    """Start ``argv`` detached (own session, so a terminal's Ctrl-C reaches it only through
-    us), logging to ``{home}/logs/{name}.log``, and record its state."""
+    """Start ``argv`` detached in a session of its own, logging to
+    ``{home}/logs/{name}.log``, and record its state."""
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{name}.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-        )
-    _CHILDREN[proc.pid] = proc
-    service = ServiceProcess(name, proc.pid, tuple(ports), str(log_path))
+    started = subprocess.run(
+        ["/bin/sh", "-c", _DETACH, "sh", str(log_path), *argv],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if started.returncode != 0 or not started.stdout.strip().isdigit():
+        raise DevstackError(f"could not start {name}: {started.stderr.strip()}")
+    service = ServiceProcess(name, int(started.stdout.strip()), tuple(ports), str(log_path))
     state = _state_file(home, name)
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps(asdict(service)))
@@ -138,14 +141,10 @@ def stop(home: Path, service: ServiceProcess, timeout: float = 30.0) -> None:
             os.killpg(service.pid, signal.SIGKILL)
         _reap(service.pid)
     _state_file(home, service.name).unlink(missing_ok=True)
-    _CHILDREN.pop(service.pid, None)
 
 
 def _reap(pid: int) -> None:
-    child = _CHILDREN.get(pid)
-    if child is not None:
-        child.poll()
-        return
+    """Collect ``pid`` if it happens to be our child (services started by an older launcher)."""
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
 

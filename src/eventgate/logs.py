@@ -49,8 +49,30 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+# Retried by aiokafka on its own while a new broker creates its internal topics, or while a
+# group rebalances; logged by it at ERROR, they alarm operators for nothing. Down-graded.
+_TRANSIENT = (
+    "GroupCoordinatorNotAvailableError",
+    "CoordinatorLoadInProgressError",
+    "NotCoordinatorForGroupError",
+)
+
+
+class TransientKafkaNoise(logging.Filter):
+    """aiokafka's retriable coordinator errors become DEBUG records (kept, not shouted)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and record.name.startswith("aiokafka"):
+            message = record.getMessage()
+            if any(marker in message for marker in _TRANSIENT):
+                record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+                return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
 def setup_logging(settings: Settings, process: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(TransientKafkaNoise())
     if settings.log_format is LogFormat.JSON:
         handler.setFormatter(JsonFormatter(process))
     else:

@@ -65,7 +65,9 @@ def run_up(env: dict[str, str] | None = None) -> int:
             stopping = True
             raise KeyboardInterrupt(signum)
 
+    # Explicit for SIGINT too: a shell that starts us in the background sets it to "ignore".
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         if "EVENTGATE_KAFKA_BOOTSTRAP" not in env:
             kafka = ensure_kafka(home, cache, port=9092, log=_say)

@@ -111,3 +111,26 @@ def test_zero_per_minute_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
             rejects.note(d)
         rejects.tick()
     assert caplog.records == []
+
+
+def test_transient_coordinator_errors_are_not_shouted() -> None:
+    import logging
+
+    from eventgate.logs import TransientKafkaNoise
+
+    noise = logging.LogRecord(
+        "aiokafka.consumer.group_coordinator",
+        logging.ERROR,
+        __file__,
+        1,
+        "Group Coordinator Request failed: [Error 15] GroupCoordinatorNotAvailableError",
+        (),
+        None,
+    )
+    real = logging.LogRecord(
+        "aiokafka.producer.sender", logging.ERROR, __file__, 1, "Unexpected error", (), None
+    )
+    keep = TransientKafkaNoise()
+    assert keep.filter(real) is True and real.levelname == "ERROR"
+    keep.filter(noise)
+    assert noise.levelname == "DEBUG"

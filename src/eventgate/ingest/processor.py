@@ -115,6 +115,7 @@ class IngestProcessor:
         self.redis_ok = True
         self.rejects = RejectLog(settings)
         self._running = False
+        self._stopping = False
 
     @property
     def assigned(self) -> set[TopicPartition]:
@@ -128,6 +129,7 @@ class IngestProcessor:
 
     async def stop(self) -> None:
         self._running = False
+        self._stopping = True
         with contextlib.suppress(Exception):
             await self.release(list(self.work))
         await self.consumer.stop()
@@ -149,6 +151,11 @@ class IngestProcessor:
         """Fence the previous owner of each partition, then start from its committed offset."""
         new = [tp for tp in assigned if tp not in self.work]
         producers = await asyncio.gather(*(self._producer_for(tp) for tp in new))
+        if self._stopping:  # stop() ran while the producers started: close them, claim nothing
+            for producer in producers:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+            return
         for tp, producer in zip(new, producers, strict=True):
             committed = await self.consumer.committed(tp)
             if committed is None:

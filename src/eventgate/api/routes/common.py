@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from eventgate.api.auth import Require, Scope
-from eventgate.api.problems import ApiError
+from eventgate.api.etags import etag, none_match
+from eventgate.api.problems import ApiError, error_responses
 from eventgate.counters.model import Figures
 from eventgate.counters.store import CounterStore
 from eventgate.errors import DependencyUnavailable
@@ -29,6 +31,26 @@ Producer = Depends(Require(Scope.PRODUCER))
 """POST /events (admin may too)."""
 
 ECHO_MAX = 120
+ETAG_HEADER = {"ETag": {"description": "the type's version", "schema": {"type": "string"}}}
+VERSIONED_READ: dict[int | str, dict[str, Any]] = {
+    200: {"headers": ETAG_HEADER},
+    304: {"description": "Not modified"},
+    **error_responses(401, 403, 404),
+}
+"""``responses=`` of a GET that answers with the type's ETag and honours If-None-Match."""
+
+
+def not_modified(
+    response: Response, current: EventType, if_none_match: str | None
+) -> Response | None:
+    """A 304 when the client's copy (``If-None-Match``) is current; else None, with the
+    type's ETag set on ``response``."""
+    if none_match(if_none_match, current.version):
+        return Response(status_code=304, headers={"ETag": etag(current.version)})
+    response.headers["ETag"] = etag(current.version)
+    return None
+
+
 log = logging.getLogger(__name__)
 
 

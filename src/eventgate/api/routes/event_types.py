@@ -9,9 +9,11 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from eventgate.api.auth import ScopedRoute
 from eventgate.api.bodies import CreateTypeIn, TypePatchIn, VolumeFloorIn
-from eventgate.api.etags import etag, if_match_version, none_match
+from eventgate.api.etags import etag, if_match_version
 from eventgate.api.problems import ApiError, error_responses
 from eventgate.api.routes.common import (
+    ETAG_HEADER,
+    VERSIONED_READ,
     Admin,
     Reader,
     clear_counters,
@@ -19,6 +21,7 @@ from eventgate.api.routes.common import (
     figures_of,
     find_type,
     location,
+    not_modified,
     now_ms,
     registry_of,
     settings_of,
@@ -54,7 +57,6 @@ IfMatch = Annotated[
 IfNoneMatch = Annotated[
     str | None, Header(alias="If-None-Match", description="answers 304 when current")
 ]
-_ETAG_HEADER = {"ETag": {"description": "the type's version", "schema": {"type": "string"}}}
 
 
 def _floor(body: VolumeFloorIn | None) -> VolumeFloorBody | None:
@@ -141,7 +143,7 @@ async def list_event_types(
     status_code=201,
     response_model=EventTypeOut,
     responses={
-        201: {"headers": {**_ETAG_HEADER, "Location": {"schema": {"type": "string"}}}},
+        201: {"headers": {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}},
         **error_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
     },
     summary="Create an event type",
@@ -169,21 +171,14 @@ async def create_event_type(
     "/event-types/{key}",
     dependencies=[Reader],
     response_model=EventTypeOut,
-    responses={
-        200: {"headers": _ETAG_HEADER},
-        304: {"description": "Not modified"},
-        **error_responses(401, 403, 404),
-    },
+    responses=VERSIONED_READ,
     summary="Read an event type",
 )
 async def get_event_type(
     request: Request, response: Response, key: str, if_none_match: IfNoneMatch = None
 ) -> Any:
     t = find_type(request, key)
-    if none_match(if_none_match, t.version):
-        return Response(status_code=304, headers={"ETag": etag(t.version)})
-    response.headers["ETag"] = etag(t.version)
-    return EventTypeOut.of(t, status_of(request, t))
+    return not_modified(response, t, if_none_match) or EventTypeOut.of(t, status_of(request, t))
 
 
 @router.patch(
@@ -191,7 +186,7 @@ async def get_event_type(
     dependencies=[Admin],
     response_model=EventTypeOut,
     responses={
-        200: {"headers": _ETAG_HEADER},
+        200: {"headers": ETAG_HEADER},
         **error_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
     summary="Change name, category, segmentation or volume floor",

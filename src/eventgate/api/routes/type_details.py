@@ -9,9 +9,18 @@ from fastapi import APIRouter, Header, Request, Response
 
 from eventgate.api.auth import ScopedRoute
 from eventgate.api.bodies import ValidationIn
-from eventgate.api.etags import etag, if_match_version, none_match
+from eventgate.api.etags import etag, if_match_version
 from eventgate.api.problems import ApiError, error_responses
-from eventgate.api.routes.common import Admin, Reader, compile_slots, find_type, registry_of
+from eventgate.api.routes.common import (
+    ETAG_HEADER,
+    VERSIONED_READ,
+    Admin,
+    Reader,
+    compile_slots,
+    find_type,
+    not_modified,
+    registry_of,
+)
 from eventgate.api.schemas import (
     DependenciesOut,
     DependencyCountsOut,
@@ -34,7 +43,6 @@ IfMatch = Annotated[
 IfNoneMatch = Annotated[
     str | None, Header(alias="If-None-Match", description="answers 304 when current")
 ]
-_ETAG_HEADER = {"ETag": {"description": "the type's version", "schema": {"type": "string"}}}
 
 
 def dependency_items(registry: Registry, key: str) -> list[DependencyOut]:
@@ -55,21 +63,16 @@ def dependency_items(registry: Registry, key: str) -> list[DependencyOut]:
     "/event-types/{key}/validation",
     dependencies=[Reader],
     response_model=ValidationOut,
-    responses={
-        200: {"headers": _ETAG_HEADER},
-        304: {"description": "Not modified"},
-        **error_responses(401, 403, 404),
-    },
+    responses=VERSIONED_READ,
     summary="Read a type's validation rules",
 )
 async def get_validation(
     request: Request, response: Response, key: str, if_none_match: IfNoneMatch = None
 ) -> Any:
     t = find_type(request, key)
-    if none_match(if_none_match, t.version):
-        return Response(status_code=304, headers={"ETag": etag(t.version)})
-    response.headers["ETag"] = etag(t.version)
-    return ValidationOut(enabled=t.validation.enabled, rules=t.validation.rules)
+    return not_modified(response, t, if_none_match) or ValidationOut(
+        enabled=t.validation.enabled, rules=t.validation.rules
+    )
 
 
 @router.put(
@@ -77,7 +80,7 @@ async def get_validation(
     dependencies=[Admin],
     response_model=ValidationOut,
     responses={
-        200: {"headers": _ETAG_HEADER},
+        200: {"headers": ETAG_HEADER},
         **error_responses(400, 401, 403, 404, 412, 413, 415, 422, 503),
     },
     summary="Set a type's validation: {enabled, rules}",
@@ -108,7 +111,7 @@ async def put_validation(
     "/event-types/{key}/structure",
     dependencies=[Reader],
     response_model=StructureOut,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404)},
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 403, 404)},
     summary="Preview a type's parameter structure (JSON and copyable paths)",
 )
 async def get_structure(request: Request, response: Response, key: str) -> StructureOut:

@@ -125,6 +125,8 @@ async def pipeline(
     task = asyncio.create_task(processor.run())
     try:
         yield Pipeline(settings, registry, processor, store, metrics)
+        if task.done():
+            task.result()  # the processor died: its error is the test's failure
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -138,7 +138,12 @@ class IngestProcessor:
         self._running = True
         while self._running:
             # Registry changes committed before this poll apply to it (SPEC §3).
-            await self.registry.reader.catch_up()
+            try:
+                await self.registry.reader.catch_up()
+            except KafkaError as exc:  # e.g. a leader moving: no poll until caught up
+                log.warning("registry catch-up failed; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(RETRY_BACKOFF_S)
+                continue
             batches = await self.consumer.getmany(timeout_ms=200, max_records=MAX_POLL_RECORDS)
             if batches:
                 await asyncio.gather(

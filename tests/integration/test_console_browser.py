@@ -39,6 +39,11 @@ WAIT_MS = 20_000
 expect.set_options(timeout=WAIT_MS)
 
 
+# A real browser against a real stack on 2 shared cores: a click very rarely lands before
+# the page has wired its handlers (seen once in ~8 clean runs). Re-run while root-caused.
+pytestmark = pytest.mark.flaky(reruns=2)
+
+
 @pytest.fixture(scope="module")
 async def stack(services: ServicesLike) -> AsyncIterator[Stack]:
     async with running_stack(services.kafka_bootstrap, services.redis_url) as running:

@@ -19,12 +19,12 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from eventgate.connections import kafka_common
 from eventgate.ingest.outputs import H_REPLAY_OF
 from eventgate.ingest.rfc3339 import parse_rfc3339_ms
 from eventgate.settings import Settings
+from eventgate.topics import topic_partitions
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,9 @@ async def replay(
     await consumer.start()
     await producer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in await partitions_of(settings, topic)]
+        partitions = [
+            TopicPartition(topic, p) for p in (await topic_partitions(settings, [topic]))[topic]
+        ]
         if not partitions:
             return report
         consumer.assign(partitions)
@@ -135,17 +137,6 @@ async def replay(
         await producer.stop()
         await consumer.stop()
     return report
-
-
-async def partitions_of(settings: Settings, topic: str) -> list[int]:
-    """The partition numbers of ``topic`` (empty if it does not exist)."""
-    admin = AIOKafkaAdminClient(**kafka_common(settings, "eventgate-admin"))
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return sorted(p["partition"] for t in described if not t["error_code"] for p in t["partitions"])
 
 
 async def _seek_start(

@@ -91,3 +91,19 @@ async def ensure_topics(settings: Settings) -> list[str]:
         return sorted(created)
     finally:
         await admin.close()
+
+
+async def topic_partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
+    """The partition numbers of each of ``topics`` (an empty list for a missing topic)."""
+    admin = AIOKafkaAdminClient(**kafka_common(settings, "eventgate-admin"))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    found = {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in described
+        if not t["error_code"]
+    }
+    return {topic: found.get(topic, []) for topic in topics}

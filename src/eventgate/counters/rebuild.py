@@ -46,6 +46,7 @@ from eventgate.counters.store import CounterStore, redis_errors
 from eventgate.counters.windows import DAY_MS, HOUR_MS
 from eventgate.ingest.decode import Event, RawRecord, decode
 from eventgate.settings import Settings
+from eventgate.topics import topic_partitions
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +62,6 @@ class RebuildReport:
     failures_counted: int = 0
     duplicates: int = 0
     skipped_partitions: list[int] = field(default_factory=list)
-
-
-async def _partitions(settings: Settings, topics: list[str]) -> dict[str, list[int]]:
-    admin = AIOKafkaAdminClient(**kafka_common(settings, "eventgate-rebuild-admin"))
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    return {t["topic"]: sorted(p["partition"] for p in t["partitions"]) for t in described}
 
 
 async def _read(
@@ -179,7 +170,7 @@ async def rebuild_counters(
     )
     names = [settings.topic(t) for t in ("ingest", "rejected", "workflow.launch")]
     results = settings.topic("workflow.results")
-    parts = await _partitions(settings, [*names, results])
+    parts = await topic_partitions(settings, [*names, results])
     await consumer.start()
     try:
         letters: dict[tuple[int, int], tuple[str, str | None]] = {}

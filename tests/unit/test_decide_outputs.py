@@ -12,6 +12,8 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventgate.counters.batch import Outcome
 from eventgate.ingest.decide import batch_entries, decide_batch
@@ -165,3 +167,13 @@ def test_dead_letter_truncates_large_payloads_and_keeps_their_size(registry: Reg
     assert body["payloadEncoding"] == "utf-8"
     assert len(body["payload"].encode()) <= 64 * 1024
     assert not list(_schema("rejected.schema.json").iter_errors(body))
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # JSON text has no lone surrogate
+
+
+@given(_TEXT, _TEXT, _TEXT, st.sampled_from(["launch", "stop"]))
+def test_command_id_is_uuid5(type_key: str, event_id: str, workflow_id: str, kind: str) -> None:
+    name = f"{type_key}|{event_id}|{workflow_id}|{kind}"
+    expected = str(uuid.uuid5(COMMAND_NAMESPACE, name))
+    assert command_id(type_key, event_id, workflow_id, kind) == expected

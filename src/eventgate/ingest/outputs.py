@@ -8,6 +8,7 @@ Formats are versioned (``schemaVersion``) and described by the JSON Schemas in
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,8 +45,19 @@ class OutputRecord:
     headers: Headers
 
 
+_NAMESPACE_BYTES = COMMAND_NAMESPACE.bytes
+# UUIDv5 = SHA-1 of namespace + name, cut to 128 bits, version 5 and RFC 4122 variant bits set.
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_SET = (0x5000 << 64) | (0x8000 << 48)
+
+
 def command_id(event_type_key: str, event_id: str, workflow_id: str, kind: str) -> str:
-    return str(uuid.uuid5(COMMAND_NAMESPACE, f"{event_type_key}|{event_id}|{workflow_id}|{kind}"))
+    """``str(uuid.uuid5(COMMAND_NAMESPACE, name))``, computed without the ``UUID`` object
+    (1.5 µs instead of 5 per command; a unit test compares the two)."""
+    name = f"{event_type_key}|{event_id}|{workflow_id}|{kind}"
+    digest = hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()  # noqa: S324 - UUIDv5
+    h = f"{int.from_bytes(digest[:16]) & _CLEAR | _SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _command(event: Event, workflow_id: str, kind: str, emitted_at: str) -> OutputRecord:

@@ -39,6 +39,7 @@ from eventgate.errors import DependencyUnavailable, EventgateError
 from eventgate.ingest.decide import Decision, batch_entries, decide_batch
 from eventgate.ingest.decode import Event, RawRecord, Rejection, decode_batch
 from eventgate.ingest.outputs import OutputRecord, build_outputs
+from eventgate.ingest.producing import BatchSender
 from eventgate.ingest.reasons import RejectReason
 from eventgate.ingest.registry_requests import RegistryFeedback
 from eventgate.ingest.validators import TypeValidators
@@ -102,6 +103,7 @@ class IngestProcessor:
         self.topic = settings.topic("ingest")
         self.validators = TypeValidators()
         self.feedback = RegistryFeedback(settings)
+        self.sender = BatchSender()
         self.consumer = AIOKafkaConsumer(
             **kafka_common(settings, "eventgate-ingest"),
             group_id=settings.consumer_group,
@@ -342,12 +344,11 @@ class IngestProcessor:
         to_pos: int,
     ) -> None:
         producer, prefix = work.producer, self.settings.topic_prefix
+        requests_topic = self.settings.topic("registry.requests")
+        records = [(prefix + out.topic, out.key, out.value, out.headers) for out in outputs]
+        records += [(requests_topic, key, value, []) for key, value in requests]
         async with producer.transaction():
-            for out in outputs:
-                await producer.send(prefix + out.topic, out.value, key=out.key, headers=out.headers)
-            requests_topic = self.settings.topic("registry.requests")
-            for key, value in requests:
-                await producer.send(requests_topic, value, key=key)
+            await self.sender.send(producer, records)
             await producer.send_offsets_to_transaction(
                 {work.tp: to_pos}, self.settings.consumer_group
             )

@@ -1,0 +1,178 @@
+"""Micro-benchmark of the ingest processor's pure stages, per event, one core, no I/O.
+
+Runs the stages a worker runs on every (partition, poll) batch over the ``make bench``
+workload (``workload.py``: 50 types, ~30 % validated, ~20 % launching, 1 % invalid) with a
+registry snapshot that already knows every type and param (steady state):
+
+    decode -> decide (validation) -> entries -> Redis arguments -> outputs -> registry feedback
+
+and prints microseconds per event for each stage and in total; the inverse of the total is
+the ceiling one worker process's Python can reach before any Kafka or Redis I/O.
+
+Run: ``.venv/bin/python bench/hotpath_micro.py [--events N] [--batch B] [--rounds R]``
+(``--profile`` prints a cProfile of the whole path instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import TopicPartition
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from workload import build_workload
+
+from eventgate.counters.encode import HistoryStyle, encode_batch
+from eventgate.ingest.decide import accepted_params, batch_entries, decide_batch
+from eventgate.ingest.decode import RawRecord, decode_batch
+from eventgate.ingest.outputs import build_outputs
+from eventgate.ingest.registry_requests import RegistryFeedback
+from eventgate.ingest.validators import TypeValidators
+from eventgate.registry.model import Category, EventType, Origin, Validation
+from eventgate.registry.structure import EMPTY_STRUCTURE, discover_batch, merge
+from eventgate.registry.structure_json import structure_to_json
+from eventgate.settings import Settings
+
+TOPIC = "eventgate.ingest"
+
+
+class Snapshot:
+    """A registry view holding the workload's types, workflows and converged structures."""
+
+    def __init__(
+        self,
+        types: dict[str, EventType],
+        launch: dict[str, tuple[str, ...]],
+        stop: dict[str, tuple[str, ...]],
+    ) -> None:
+        self.types, self.launch, self.stop = types, launch, stop
+
+    def get(self, key: str) -> EventType | None:
+        return self.types.get(key)
+
+    def launch_workflows(self, key: str) -> tuple[str, ...]:
+        return self.launch.get(key, ())
+
+    def stop_workflows(self, key: str) -> tuple[str, ...]:
+        return self.stop.get(key, ())
+
+
+def build_snapshot(records: list[RawRecord]) -> Snapshot:
+    workload = build_workload()
+    now = int(time.time() * 1000)
+    types: dict[str, EventType] = {}
+    for spec in workload.types:
+        rules: Any = spec.rules if spec.rules_form else None
+        types[spec.key] = EventType(
+            key=spec.key,
+            name=spec.key,
+            category=Category.OTHER,
+            segmentation=False,
+            validation=Validation(enabled=spec.rules_form is not None, rules=rules),
+            structure_json=b"{}",
+            volume_floor=None,
+            origin=Origin.AUTO,
+            system=None,
+            last_event_at_ms=now,
+            created_at_ms=now,
+            updated_at_ms=now,
+            version=1,
+        )
+    snapshot = Snapshot(
+        types,
+        {s.key: s.launch for s in workload.types if s.launch},
+        {s.key: s.stop for s in workload.types if s.stop},
+    )
+    # Converge every structure, as a registry that has seen the traffic for a while.
+    decisions = decide_batch(decode_batch(records, 64 * 1024), snapshot, TypeValidators())
+    for key, events in accepted_params(decisions, frozenset()).items():
+        additions = discover_batch(EMPTY_STRUCTURE, events)
+        structure = merge(EMPTY_STRUCTURE, additions)[0] if additions else EMPTY_STRUCTURE
+        old = types[key]
+        types[key] = EventType(
+            **{
+                **{f: getattr(old, f) for f in old.__slots__},  # type: ignore[attr-defined]
+                "structure_json": orjson.dumps(structure_to_json(structure)),
+            }
+        )
+    return snapshot
+
+
+def make_records(count: int) -> list[RawRecord]:
+    made = build_workload().records(count, "hp")
+    now = int(time.time() * 1000)
+    return [RawRecord(TOPIC, 0, i, now, made.keys[i], made.values[i], ()) for i in range(len(made))]
+
+
+def run_stages(records: list[RawRecord], snapshot: Snapshot, batch: int) -> dict[str, float]:
+    """Seconds spent in each stage over all records, in polls of ``batch``."""
+    settings = Settings()
+    validators = TypeValidators()
+    feedback = RegistryFeedback(settings)
+    style = HistoryStyle(mask=False, salt="eventgate.")
+    spent = dict.fromkeys(("decode", "decide", "entries", "redis_args", "outputs", "feedback"), 0.0)
+    tp = TopicPartition(TOPIC, 0)
+    clock = time.perf_counter
+    now_ms = int(time.time() * 1000)
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
+        t0 = clock()
+        decoded = decode_batch(chunk, 64 * 1024)
+        t1 = clock()
+        decisions = decide_batch(decoded, snapshot, validators)
+        t2 = clock()
+        entries = batch_entries(decisions)
+        t3 = clock()
+        encode_batch(0, entries, now_ms, style, (1, 2, 3, 4, 5))
+        t4 = clock()
+        build_outputs(decisions, frozenset(), now_ms)
+        t5 = clock()
+        feedback.requests(decisions, frozenset(), snapshot, tp, start + batch)  # type: ignore[arg-type]
+        t6 = clock()
+        for name, (a, b) in zip(
+            spent, ((t0, t1), (t1, t2), (t2, t3), (t3, t4), (t4, t5), (t5, t6)), strict=True
+        ):
+            spent[name] += b - a
+    return spent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    records = make_records(args.events)
+    snapshot = build_snapshot(records)
+    run_stages(records[: args.batch], snapshot, args.batch)  # warm the validator cache
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(run_stages, records, snapshot, args.batch)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        return 0
+    rounds = [run_stages(records, snapshot, args.batch) for _ in range(args.rounds)]
+    def per_event(name: str) -> float:
+        return statistics.median(r[name] for r in rounds) / len(records) * 1e6
+
+    total = 0.0
+    print(f"{len(records):,} events, polls of {args.batch}, median of {args.rounds} rounds")
+    for name in rounds[0]:
+        us = per_event(name)
+        total += us
+        print(f"  {name:<11} {us:6.2f} µs/event")
+    print(f"  {'total':<11} {total:6.2f} µs/event  -> {1e6 / total:,.0f} events/s per core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Outcome(StrEnum):
@@ -32,8 +32,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # only ever in history and answers, never sent by the processor
 
 
-@dataclass(frozen=True, slots=True)
-class BatchEntry:
+class BatchEntry(NamedTuple):
     position: int  # ingest offset of the record
     timestamp_ms: int  # ingest record timestamp; buckets are clamped to [now - 24 h, now]
     type_key: str | None  # an existing type's key, else None (counts only in metrics)

@@ -9,8 +9,7 @@ segmentation. Duplicates are not decided here: the Redis store answers them per 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eventgate.counters.batch import BatchEntry, Outcome
 from eventgate.ingest.decode import Event, Rejection, derive_event_id
@@ -30,8 +29,7 @@ class Validators(Protocol):
     def for_type(self, event_type: EventType) -> CompiledRules | RulesError: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What happens to one record (before dedupe)."""
 
     item: Event | Rejection

@@ -84,8 +84,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn
 
 import orjson
 
@@ -127,9 +126,13 @@ _MAX_DERIVED_ID_CHARS: Final = 128
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 
+# The records of the hot path (``RawRecord``, ``Event``, ``Rejection``, and downstream
+# ``Decision``, ``BatchEntry``, ``OutputRecord``) are NamedTuples: immutable like frozen
+# dataclasses, but built in ~0.3 µs instead of ~1.1 µs (a frozen dataclass sets each field
+# through ``object.__setattr__``); with four of them per event that was ~3 µs of ~24.
 
-@dataclass(frozen=True, slots=True)
-class RawRecord:
+
+class RawRecord(NamedTuple):
     """One consumed Kafka record, as the consumer hands it over."""
 
     topic: str
@@ -141,8 +144,7 @@ class RawRecord:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """A structurally valid ingest event (not yet validated against its type's rules)."""
 
     event_type_key: str
@@ -156,8 +158,7 @@ class Event:
     record: RawRecord
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(NamedTuple):
     """A record that is not a valid event, bound for ``{prefix}rejected``."""
 
     reason: RejectReason

@@ -11,8 +11,7 @@ import base64
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -37,8 +36,7 @@ H_REPLAY_OF = "eventgate-replay-of"
 Headers = list[tuple[str, bytes]]
 
 
-@dataclass(frozen=True, slots=True)
-class OutputRecord:
+class OutputRecord(NamedTuple):
     topic: str  # the topic's short name: workflow.launch, workflow.stop, segmentation, rejected
     key: bytes | None
     value: bytes

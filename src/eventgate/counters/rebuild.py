@@ -44,7 +44,7 @@ from eventgate.counters.keys import partition_tag
 from eventgate.counters.results import Known, ResultStats, apply_results, parse_result
 from eventgate.counters.store import CounterStore, redis_errors
 from eventgate.counters.windows import DAY_MS, HOUR_MS
-from eventgate.ingest.decode import Event, RawRecord, decode
+from eventgate.ingest.decode import Event, decode
 from eventgate.settings import Settings
 from eventgate.topics import topic_partitions
 
@@ -111,16 +111,7 @@ def entry_of(
     launches: dict[tuple[str, str], list[str]],
 ) -> BatchEntry:
     """The entry the processor applied for one ingest record, as its outputs show it."""
-    raw = RawRecord(
-        record.topic,
-        record.partition,
-        record.offset,
-        record.timestamp,
-        record.key,
-        record.value,
-        tuple((k, v) for k, v in record.headers),
-    )
-    decoded = decode(raw, max_bytes)
+    decoded = decode(record, max_bytes)
     letter = letters.get((record.partition, record.offset))
     type_key = decoded.event_type_key
     if letter is not None and letter[1] is not None:

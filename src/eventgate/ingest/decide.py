@@ -140,7 +140,7 @@ def batch_entries(decisions: Sequence[Decision]) -> list[BatchEntry]:
         entries.append(
             BatchEntry(
                 position=record.offset,
-                timestamp_ms=record.timestamp_ms,
+                timestamp_ms=record.timestamp,
                 type_key=d.event_type.key if d.event_type is not None else None,
                 dedupe_id=event_id if event is not None and event.explicit_id else None,
                 outcome=d.outcome,
@@ -165,7 +165,7 @@ def touched(decisions: Sequence[Decision], duplicates: frozenset[int]) -> dict[s
     for d in decisions:
         if d.event_type is None or d.position in duplicates:
             continue
-        ts = d.item.record.timestamp_ms
+        ts = d.item.record.timestamp
         key = d.event_type.key
         if ts > seen.get(key, -1):
             seen[key] = ts
@@ -184,5 +184,5 @@ def accepted_params(
             continue
         if event is None or d.event_type is None:
             continue  # accepted decisions always carry both; this keeps the types honest
-        by_type.setdefault(d.event_type.key, []).append((event.params, event.record.timestamp_ms))
+        by_type.setdefault(d.event_type.key, []).append((event.params, event.record.timestamp))
     return by_type

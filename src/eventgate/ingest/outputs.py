@@ -126,7 +126,7 @@ def _dead_letter(d: Decision, rejected_at: str) -> OutputRecord:
         else derive_event_id(record.topic, record.partition, record.offset)
     )
     occurred_at = (
-        event.occurred_at if event is not None else format_utc_ms(max(record.timestamp_ms, 0))
+        event.occurred_at if event is not None else format_utc_ms(max(record.timestamp, 0))
     )
     reason = d.reason.value if d.reason is not None else "unknown"
     source = f"{record.topic}/{record.partition}/{record.offset}"
@@ -143,7 +143,7 @@ def _dead_letter(d: Decision, rejected_at: str) -> OutputRecord:
             "topic": record.topic,
             "partition": record.partition,
             "offset": record.offset,
-            "timestamp": record.timestamp_ms,
+            "timestamp": record.timestamp,
         },
         "rejectedAt": rejected_at,
     }

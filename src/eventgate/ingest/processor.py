@@ -37,7 +37,7 @@ from eventgate.connections import kafka_common
 from eventgate.counters.batch import BatchStore, Outcome
 from eventgate.errors import DependencyUnavailable, EventgateError
 from eventgate.ingest.decide import Decision, batch_entries, decide_batch
-from eventgate.ingest.decode import Event, RawRecord, Rejection, decode_batch
+from eventgate.ingest.decode import Event, Rejection, decode_batch
 from eventgate.ingest.outputs import OutputRecord, build_outputs
 from eventgate.ingest.producing import BatchSender
 from eventgate.ingest.reasons import RejectReason
@@ -53,13 +53,6 @@ log = logging.getLogger(__name__)
 
 MAX_POLL_RECORDS = 5000
 RETRY_BACKOFF_S = 0.5
-
-
-def raw_records(records: Iterable[ConsumerRecord[bytes, bytes]]) -> list[RawRecord]:
-    return [
-        RawRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers))
-        for r in records
-    ]
 
 
 @dataclass
@@ -252,7 +245,7 @@ class IngestProcessor:
         self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
         from_pos, to_pos = work.next_pos, records[-1].offset + 1
-        decoded = decode_batch(raw_records(records), self.settings.max_record_bytes)
+        decoded = decode_batch(records, self.settings.max_record_bytes)
         limited = await self._register_unknown(work, decoded)
         if limited is None:
             return  # partition released while the registry was unavailable
@@ -373,7 +366,7 @@ class IngestProcessor:
             if d.outcome is Outcome.ACCEPTED:
                 accepted += 1
                 if d.launches:
-                    m.end_to_end.observe(max(0.0, (now_ms - d.item.record.timestamp_ms) / 1000))
+                    m.end_to_end.observe(max(0.0, (now_ms - d.item.record.timestamp) / 1000))
             elif d.reason is not None:
                 reasons[d.reason.value] += 1
                 self.rejects.note(d)

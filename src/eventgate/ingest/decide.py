@@ -163,7 +163,7 @@ def touched(decisions: Sequence[Decision], duplicates: frozenset[int]) -> dict[s
     """The latest record time per type among the non-duplicate records of known types."""
     seen: dict[str, int] = {}
     for d in decisions:
-        if d.event_type is None or d.position in duplicates:
+        if d.event_type is None or (duplicates and d.position in duplicates):
             continue
         ts = d.item.record.timestamp
         key = d.event_type.key
@@ -180,7 +180,7 @@ def accepted_params(
     by_type: dict[str, list[tuple[Mapping[str, Any], int]]] = {}
     for d in decisions:
         event = d.event
-        if d.outcome is not Outcome.ACCEPTED or d.position in duplicates:
+        if d.outcome is not Outcome.ACCEPTED or (duplicates and d.position in duplicates):
             continue
         if event is None or d.event_type is None:
             continue  # accepted decisions always carry both; this keeps the types honest

@@ -167,7 +167,7 @@ def build_outputs(
     stamp = format_utc_ms(now_ms)
     out: list[OutputRecord] = []
     for d in decisions:
-        if d.position in duplicates:
+        if duplicates and d.position in duplicates:
             continue
         if d.outcome is Outcome.REJECTED:
             out.append(_dead_letter(d, stamp))

@@ -269,7 +269,7 @@ class IngestProcessor:
             self.consumer.seek(work.tp, from_pos)
             return
         work.next_pos = to_pos
-        self._count(decisions, result, outputs, int(self.clock() * 1000))  # launches committed
+        self._count(decisions, result, int(self.clock() * 1000))  # launches committed
 
     async def _register_unknown(
         self, work: PartitionWork, decoded: list[Event | Rejection]
@@ -336,12 +336,10 @@ class IngestProcessor:
         requests: list[tuple[bytes, bytes]],
         to_pos: int,
     ) -> None:
-        producer, prefix = work.producer, self.settings.topic_prefix
-        requests_topic = self.settings.topic("registry.requests")
-        records = [(prefix + out.topic, out.key, out.value, out.headers) for out in outputs]
-        records += [(requests_topic, key, value, []) for key, value in requests]
+        producer = work.producer
+        records = outputs + [OutputRecord("registry.requests", k, v, []) for k, v in requests]
         async with producer.transaction():
-            await self.sender.send(producer, records)
+            await self.sender.send(producer, records, self.settings.topic_prefix)
             await producer.send_offsets_to_transaction(
                 {work.tp: to_pos}, self.settings.consumer_group
             )
@@ -351,7 +349,6 @@ class IngestProcessor:
         self,
         decisions: list[Decision],
         duplicates: frozenset[int],
-        outputs: list[OutputRecord],
         now_ms: int,
     ) -> None:
         """Metrics of a committed batch, aggregated first (one update per series)."""
@@ -359,13 +356,15 @@ class IngestProcessor:
         m.events_in.inc(len(decisions))
         m.duplicates.inc(len(duplicates))
         reasons: Counter[str] = Counter()
-        accepted = 0
+        accepted = launches = stops = 0
         for d in decisions:
-            if d.position in duplicates:
+            if duplicates and d.position in duplicates:
                 continue
             if d.outcome is Outcome.ACCEPTED:
                 accepted += 1
+                stops += len(d.stops)
                 if d.launches:
+                    launches += len(d.launches)
                     m.end_to_end.observe(max(0.0, (now_ms - d.item.record.timestamp) / 1000))
             elif d.reason is not None:
                 reasons[d.reason.value] += 1
@@ -374,6 +373,5 @@ class IngestProcessor:
         for reason, count in reasons.items():
             m.events_rejected.labels(reason).inc(count)
         m.registration_limited.inc(reasons[RejectReason.REGISTRATION_LIMIT.value])
-        kinds = Counter(out.topic for out in outputs if out.topic.startswith("workflow."))
-        for topic, count in kinds.items():
-            m.commands.labels(topic.removeprefix("workflow.")).inc(count)
+        m.commands.labels("launch").inc(launches)
+        m.commands.labels("stop").inc(stops)

@@ -32,16 +32,20 @@ class BatchSender:
         self,
         producer: AIOKafkaProducer,
         records: Iterable[tuple[str, bytes | None, bytes, Headers]],
+        prefix: str = "",
     ) -> int:
-        """Queue ``(topic, key, value, headers)`` records; returns the number of batches.
-        The caller's transaction commit (or ``flush``) waits for their delivery."""
-        counts: dict[str, int] = {}
+        """Queue ``(topic, key, value, headers)`` records (``prefix + topic`` is the topic's
+        name); returns the number of batches. The caller's transaction commit (or
+        ``flush``) waits for their delivery."""
+        topics: dict[str, tuple[str, int]] = {}
         builders: dict[tuple[str, int], Any] = {}
         sent = 0
-        for topic, key, value, headers in records:
-            n = counts.get(topic)
-            if n is None:
-                n = counts[topic] = len(await producer.partitions_for(topic))
+        for short, key, value, headers in records:
+            known = topics.get(short)
+            if known is None:
+                name = prefix + short
+                known = topics[short] = (name, len(await producer.partitions_for(name)))
+            topic, n = known
             if key is None:
                 partition = next(self._rotation) % n
             else:

@@ -3,7 +3,8 @@
 The broker's jars (``org.apache.kafka:kafka_2.13`` with its runtime dependencies and
 log4j2) are fetched once by Maven into ``{cache}/kafka-{version}/libs``; each node then runs
 as ``java -cp libs/* kafka.Kafka server.properties`` after ``kafka.tools.StorageTool
-format``. One node (broker + controller) by default; three for the fault tests.
+format``. One node (broker + controller) by default; three for the fault tests. A secured
+node (SASL_SSL, ACLs; ``kafka_secure.py``) is the same node with a :class:`NodeSecurity`.
 
 Kafka 4.1 is the version: aiokafka's transactions, ``send_offsets_to_transaction`` and
 ``read_committed`` fetches were checked against it (``tests/integration/test_services.py``).
@@ -18,9 +19,10 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eventgate.devstack.process import (
     DevstackError,
@@ -78,6 +80,20 @@ _LOG4J2 = """Configuration:
 Log = Callable[[str], None]
 
 
+def _maven(goal: list[str], cwd: Path, what: str) -> None:
+    """Run one Maven goal quietly; a failure says what could not be fetched."""
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise DevstackError(
+            f"Maven (mvn) is needed once to fetch {what} from Maven Central: apt-get install maven"
+        )
+    result = subprocess.run(
+        [mvn, "-B", "-q", *goal], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise DevstackError(f"Maven could not fetch {what}:\n{result.stdout}\n{result.stderr}")
+
+
 def ensure_kafka_jars(cache: Path, log: Log = print) -> Path:
     """The folder of the broker's jars, fetched with Maven on first use."""
     home = cache / f"kafka-{KAFKA_VERSION}"
@@ -85,46 +101,44 @@ def ensure_kafka_jars(cache: Path, log: Log = print) -> Path:
     marker = home / "complete"
     if marker.exists():
         return libs
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise DevstackError(
-            "Maven (mvn) is needed once to fetch Apache Kafka from Maven Central: "
-            "apt-get install maven"
-        )
     home.mkdir(parents=True, exist_ok=True)
     (home / "pom.xml").write_text(
         _POM.format(kafka=KAFKA_VERSION, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION)
     )
     log(f"fetching Apache Kafka {KAFKA_VERSION} from Maven Central into {libs} (once)")
     shutil.rmtree(libs, ignore_errors=True)
-    result = subprocess.run(
-        [
-            mvn,
-            "-B",
-            "-q",
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={libs}",
-            "-DincludeScope=runtime",
-        ],
-        cwd=home,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise DevstackError(f"Maven could not fetch Kafka:\n{result.stdout}\n{result.stderr}")
+    goal = ["dependency:copy-dependencies", f"-DoutputDirectory={libs}", "-DincludeScope=runtime"]
+    _maven(goal, home, "Apache Kafka")
     if not any(libs.glob(f"kafka_2.13-{KAFKA_VERSION}.jar")):
         raise DevstackError(f"Maven finished but {libs} has no kafka_2.13 jar")
     marker.write_text(KAFKA_VERSION)
     return libs
 
 
-def _java() -> str:
+def ensure_kafka_tools_jar(cache: Path, log: Log = print) -> Path:
+    """Kafka's command-line tools jar (``org.apache.kafka.tools.AclCommand``…), fetched with
+    Maven on first use. The broker's jars hold everything else it needs, so it runs as
+    ``java -cp 'libs/*:kafka-tools.jar'``."""
+    folder = cache / f"kafka-{KAFKA_VERSION}" / "tools"
+    jar = folder / f"kafka-tools-{KAFKA_VERSION}.jar"
+    if jar.exists():
+        return jar
+    log(f"fetching kafka-tools {KAFKA_VERSION} from Maven Central into {folder} (once)")
+    folder.mkdir(parents=True, exist_ok=True)
+    artifact = f"-Dartifact=org.apache.kafka:kafka-tools:{KAFKA_VERSION}"
+    _maven(["dependency:copy", artifact, f"-DoutputDirectory={folder}"], folder, "kafka-tools")
+    if not jar.exists():
+        raise DevstackError(f"Maven finished but {folder} has no kafka-tools jar")
+    return jar
+
+
+def java() -> str:
+    """The ``java`` binary: ``$JAVA_HOME/bin/java`` or the one on PATH."""
     java_home = os.environ.get("JAVA_HOME")
-    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    if not java or not Path(java).exists():
+    binary = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not binary or not Path(binary).exists():
         raise DevstackError("Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre")
-    return java
+    return binary
 
 
 def _cluster_id() -> str:
@@ -132,6 +146,21 @@ def _cluster_id() -> str:
         cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         if not cid.startswith("-"):
             return cid
+
+
+@dataclass(frozen=True)
+class NodeSecurity:
+    """What a secured node changes in a plain one (``kafka_secure.py`` builds it): the
+    security protocol of its client listener (also used between brokers) and of its
+    controller listener, extra ``server.properties``, extra ``StorageTool format``
+    arguments (SCRAM users exist from the first start), and the aiokafka arguments of a
+    super user, with which the launcher checks the node answers."""
+
+    listener: str
+    controller_protocol: str
+    properties: Mapping[str, str]
+    format_args: tuple[str, ...]
+    client: Mapping[str, Any]
 
 
 @dataclass
@@ -142,6 +171,7 @@ class KafkaCluster:
     ports: tuple[int, ...]
     home: Path
     started: list[ServiceProcess] = field(default_factory=list)
+    secure: bool = False
 
     def stop(self) -> None:
         """Stop the nodes this handle started (not the ones it reused)."""
@@ -151,31 +181,40 @@ class KafkaCluster:
 
     def broker_processes(self) -> list[ServiceProcess]:
         """The state of every node process of this cluster (for fault tests)."""
-        found = (load_state(self.home, _node_name(p, len(self.ports))) for p in self.ports)
+        nodes = len(self.ports)
+        found = (load_state(self.home, _node_name(p, nodes, self.secure)) for p in self.ports)
         return [s for s in found if s is not None]
 
 
-def _node_name(port: int, nodes: int) -> str:
-    return f"kafka-{nodes}n-{port}"
+def _node_name(port: int, nodes: int, secure: bool = False) -> str:
+    return f"kafka-secure-{nodes}n-{port}" if secure else f"kafka-{nodes}n-{port}"
 
 
 def _server_properties(
-    node_id: int, ports: tuple[int, ...], controller_ports: tuple[int, ...], data: Path
+    node_id: int,
+    ports: tuple[int, ...],
+    controller_ports: tuple[int, ...],
+    data: Path,
+    security: NodeSecurity | None = None,
 ) -> str:
     n = len(ports)
     voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(controller_ports))
     port, cport = ports[node_id - 1], controller_ports[node_id - 1]
     rf = min(3, n)
+    listener = security.listener if security else "PLAINTEXT"
+    controller = security.controller_protocol if security else "PLAINTEXT"
+    extra = [f"{key}={value}" for key, value in security.properties.items()] if security else []
     return "\n".join(
         [
             "process.roles=broker,controller",
             f"node.id={node_id}",
             f"controller.quorum.voters={voters}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners={listener}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
+            f"advertised.listeners={listener}://127.0.0.1:{port}",
             "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"inter.broker.listener.name={listener}",
+            f"listener.security.protocol.map={listener}:{listener},CONTROLLER:{controller}",
+            *extra,
             f"log.dirs={data}",
             "num.partitions=1",
             "auto.create.topics.enable=false",
@@ -192,13 +231,15 @@ def _server_properties(
     )
 
 
-def _describe_cluster(bootstrap: str) -> int:
+def _describe_cluster(bootstrap: str, client: Mapping[str, Any] | None = None) -> int:
     """Number of brokers the cluster reports, or 0 if it does not answer yet."""
 
     async def describe() -> int:
         from aiokafka.admin import AIOKafkaAdminClient
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=5000, **(client or {})
+        )
         try:
             await admin.start()
             info = await admin.describe_cluster()
@@ -231,6 +272,7 @@ def ensure_kafka(
     nodes: int = 1,
     log: Log = print,
     timeout: float = 120.0,
+    security: NodeSecurity | None = None,
 ) -> KafkaCluster:
     """A running local Kafka of ``nodes`` combined broker/controller nodes on ports
     ``port .. port+nodes-1`` (controllers on ``port+100 ..``). Reuses nodes that already
@@ -238,13 +280,19 @@ def ensure_kafka(
     ports = tuple(port + i for i in range(nodes))
     controller_ports = tuple(port + 100 + i for i in range(nodes))
     bootstrap = ",".join(f"127.0.0.1:{p}" for p in ports)
-    cluster = KafkaCluster(bootstrap, ports, home)
-    if all(port_open(p) for p in ports) and _describe_cluster(bootstrap) >= nodes:
+    secure = security is not None
+    client = security.client if security else None
+    cluster = KafkaCluster(bootstrap, ports, home, secure=secure)
+
+    def answers() -> bool:
+        return all(port_open(p) for p in ports) and _describe_cluster(bootstrap, client) >= nodes
+
+    if answers():
         log(f"kafka: reusing the broker(s) at {bootstrap}")
         return cluster
     libs = ensure_kafka_jars(cache, log)
-    java = _java()
-    base = home / f"kafka-{nodes}n-{port}"
+    java_bin = java()
+    base = home / _node_name(port, nodes, secure)
     base.mkdir(parents=True, exist_ok=True)
     log4j = base / "log4j2.yaml"
     log4j.write_text(_LOG4J2)
@@ -256,7 +304,7 @@ def ensure_kafka(
     waiting: list[ServiceProcess] = []
     for node_id in range(1, nodes + 1):
         node_port = ports[node_id - 1]
-        name = _node_name(node_port, nodes)
+        name = _node_name(node_port, nodes, secure)
         previous = load_state(home, name)
         if previous is not None and previous.alive():
             waiting.append(previous)  # ours from an earlier call, still starting
@@ -267,18 +315,23 @@ def ensure_kafka(
         data = node_dir / "data"
         node_dir.mkdir(parents=True, exist_ok=True)
         props = node_dir / "server.properties"
-        props.write_text(_server_properties(node_id, ports, controller_ports, data))
+        props.write_text(_server_properties(node_id, ports, controller_ports, data, security))
+        props.chmod(0o600)  # a secured node's file holds its SASL passwords
         cp = f"{libs}/*"
         if not (data / "meta.properties").exists():
-            storage_tool = [java, "-cp", cp, "kafka.tools.StorageTool"]
+            storage_tool = [java_bin, "-cp", cp, "kafka.tools.StorageTool"]
             subprocess.run(
-                [*storage_tool, "format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"],
+                [
+                    *storage_tool,
+                    *("format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"),
+                    *(security.format_args if security else ()),
+                ],
                 capture_output=True,
                 check=True,
                 env={**os.environ, "LOG_DIR": str(node_dir)},
             )
         argv = [
-            java,
+            java_bin,
             f"-Xmx{heap}",
             f"-Xms{heap}",
             "-XX:+UseG1GC",
@@ -294,7 +347,7 @@ def ensure_kafka(
         log(f"kafka: starting node {node_id} on 127.0.0.1:{node_port}")
         cluster.started.append(spawn(home, name, argv, (node_port,), node_dir))
     wait_until(
-        lambda: all(port_open(p) for p in ports) and _describe_cluster(bootstrap) >= nodes,
+        answers,
         f"Kafka at {bootstrap}",
         timeout,
         [*waiting, *cluster.started],

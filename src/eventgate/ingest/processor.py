@@ -16,6 +16,13 @@ Unit of work: one (partition, poll). For each:
 A crash anywhere replays the batch: Redis says "already applied" (no double count), and
 the same decisions produce the same outputs; a zombie owner is fenced by the new owner's
 ``init_transactions``, done before the new owner reads the committed offset.
+
+Each partition has its own runner task: the poll loop only queues what it fetched, so one
+partition's Redis call or transaction commit never holds back another partition's batch
+or the next poll, and whatever a partition's queue gathered while its previous batch was
+in flight becomes its next batch (small batches at low rates, big ones under load). A
+partition whose queue holds more than a poll's worth is paused at the consumer until its
+runner catches up.
 """
 
 from __future__ import annotations
@@ -64,6 +71,9 @@ class PartitionWork:
     next_pos: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
+    queue: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
+    runner: asyncio.Task[None] | None = None
+    paused: bool = False
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -111,6 +121,7 @@ class IngestProcessor:
         self.rejects = RejectLog(settings)
         self._running = False
         self._stopping = False
+        self._failure: BaseException | None = None
 
     @property
     def assigned(self) -> set[TopicPartition]:
@@ -131,19 +142,53 @@ class IngestProcessor:
 
     async def run(self) -> None:
         self._running = True
-        while self._running:
-            # Registry changes committed before this poll apply to it (SPEC §3).
-            try:
-                await self.registry.reader.catch_up()
-            except KafkaError as exc:  # e.g. a leader moving: no poll until caught up
-                log.warning("registry catch-up failed; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(RETRY_BACKOFF_S)
-                continue
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=MAX_POLL_RECORDS)
-            if batches:
-                await asyncio.gather(
-                    *(self._process(tp, records) for tp, records in batches.items() if records)
-                )
+        try:
+            while self._running:
+                if self._failure is not None:
+                    raise self._failure
+                # Registry changes committed before this poll apply to it (SPEC §3).
+                try:
+                    await self.registry.reader.catch_up()
+                except KafkaError as exc:  # e.g. a leader moving: no poll until caught up
+                    log.warning("registry catch-up failed; retrying", extra={"error": repr(exc)})
+                    await asyncio.sleep(RETRY_BACKOFF_S)
+                    continue
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=MAX_POLL_RECORDS)
+                for tp, records in batches.items():
+                    work = self.work.get(tp)
+                    if records and work is not None and not work.closing:
+                        self._enqueue(work, records)
+        finally:
+            runners = [w.runner for w in self.work.values() if w.runner is not None]
+            await asyncio.gather(*runners, return_exceptions=True)
+
+    def _enqueue(self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        work.queue += records
+        if len(work.queue) >= MAX_POLL_RECORDS and not work.paused:
+            self.consumer.pause(work.tp)  # its runner is behind: fetch other partitions
+            work.paused = True
+        if work.runner is None:
+            work.runner = asyncio.create_task(self._drain(work))
+
+    async def _drain(self, work: PartitionWork) -> None:
+        """A partition's runner: process its queue, a batch at a time, until it is empty."""
+        try:
+            while work.queue and not work.closing:
+                records = work.queue[:MAX_POLL_RECORDS]
+                del work.queue[:MAX_POLL_RECORDS]
+                self._resume_if_caught_up(work)
+                await self._process(work.tp, records)
+                self._resume_if_caught_up(work)  # an aborted batch empties the queue
+        except Exception as exc:  # noqa: BLE001 - handed to run(), which raises it
+            self._failure = exc
+        finally:
+            work.runner = None
+
+    def _resume_if_caught_up(self, work: PartitionWork) -> None:
+        if work.paused and len(work.queue) < MAX_POLL_RECORDS:
+            work.paused = False
+            if self.work.get(work.tp) is work:  # still ours
+                self.consumer.resume(work.tp)
 
     # -- partition ownership --------------------------------------------------------------
 
@@ -172,6 +217,7 @@ class IngestProcessor:
             if work is None:
                 continue
             work.closing = True
+            work.queue.clear()
             async with work.lock:
                 self.work.pop(tp, None)
                 with contextlib.suppress(KeyError):
@@ -266,6 +312,7 @@ class IngestProcessor:
                 extra={"partition": work.tp.partition, "error": repr(exc)},
             )
             self.metrics.transactions.labels("aborted").inc()
+            work.queue.clear()  # fetched after the failed batch: read again after the seek
             self.consumer.seek(work.tp, from_pos)
             return
         work.next_pos = to_pos

@@ -58,7 +58,12 @@ from eventgate.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_POLL_RECORDS = 5000
+MAX_POLL_RECORDS = 2000  # per poll, all partitions together
+MAX_BATCH = 5000  # records of one partition in one batch (one transaction)
+# A partition whose queue reaches this is paused at the consumer until its runner takes
+# the queue. Records in flight cost ~3 KB each once decoded, so this bounds a worker's
+# memory: about (MAX_BATCH + QUEUE_PAUSE + MAX_POLL_RECORDS) records per partition.
+QUEUE_PAUSE = 2000
 RETRY_BACKOFF_S = 0.5
 
 
@@ -114,7 +119,7 @@ class IngestProcessor:
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             max_poll_records=MAX_POLL_RECORDS,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
+            max_partition_fetch_bytes=1024 * 1024,
         )
         self.work: dict[TopicPartition, PartitionWork] = {}
         self.redis_ok = True
@@ -164,7 +169,7 @@ class IngestProcessor:
 
     def _enqueue(self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         work.queue += records
-        if len(work.queue) >= MAX_POLL_RECORDS and not work.paused:
+        if len(work.queue) >= QUEUE_PAUSE and not work.paused:
             self.consumer.pause(work.tp)  # its runner is behind: fetch other partitions
             work.paused = True
         if work.runner is None:
@@ -174,8 +179,8 @@ class IngestProcessor:
         """A partition's runner: process its queue, a batch at a time, until it is empty."""
         try:
             while work.queue and not work.closing:
-                records = work.queue[:MAX_POLL_RECORDS]
-                del work.queue[:MAX_POLL_RECORDS]
+                records = work.queue[:MAX_BATCH]
+                del work.queue[:MAX_BATCH]
                 self._resume_if_caught_up(work)
                 await self._process(work.tp, records)
                 self._resume_if_caught_up(work)  # an aborted batch empties the queue
@@ -185,7 +190,7 @@ class IngestProcessor:
             work.runner = None
 
     def _resume_if_caught_up(self, work: PartitionWork) -> None:
-        if work.paused and len(work.queue) < MAX_POLL_RECORDS:
+        if work.paused and len(work.queue) < QUEUE_PAUSE:
             work.paused = False
             if self.work.get(work.tp) is work:  # still ours
                 self.consumer.resume(work.tp)

@@ -133,6 +133,10 @@ def _empty() -> Mapping[str, Node]:
     return _EMPTY
 
 
+def _closed(fields: Mapping[str, Node]) -> frozenset[str]:
+    return frozenset(name for name, node in fields.items() if not node.open)
+
+
 @dataclass(frozen=True, slots=True)
 class Node:
     """One param: its kind, when it was first seen, and what it contains.
@@ -148,6 +152,8 @@ class Node:
 
     # True for null and containers: the only nodes under which a value can bring news.
     open: bool = field(init=False, compare=False, repr=False)
+    # The names of ``fields`` whose nodes are not open: values under them bring nothing.
+    closed: frozenset[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.kind) is not Kind:
@@ -155,17 +161,20 @@ class Node:
         if type(self.fields) is not MappingProxyType:
             object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
         object.__setattr__(self, "open", self.kind in _OPEN)
+        object.__setattr__(self, "closed", _closed(self.fields))
 
 
 @dataclass(frozen=True, slots=True)
 class _Tree:
     params: Mapping[str, Node]
     paths: int = field(init=False, compare=False, repr=False)
+    closed: frozenset[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.params) is not MappingProxyType:
             object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "paths", _count(self.params))
+        object.__setattr__(self, "closed", _closed(self.params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +216,15 @@ def count_paths(s: Structure | Additions) -> int:
 # Results: 0 nothing new, 1 only new things that cannot fit, 2 something that fits.
 
 
-def _scan_fields(fields: Mapping[str, Node], obj: Mapping[Any, Any], depth: int, full: bool) -> int:
+def _scan_fields(
+    fields: Mapping[str, Node],
+    closed: frozenset[str],
+    obj: Mapping[Any, Any],
+    depth: int,
+    full: bool,
+) -> int:
+    if closed.issuperset(obj):  # every name known with a scalar kind: a C-speed "nothing"
+        return 0
     found = 0
     get = fields.get
     for name, value in obj.items():
@@ -225,7 +242,7 @@ def _scan_fields(fields: Mapping[str, Node], obj: Mapping[Any, Any], depth: int,
                 return 2
         elif kind is _OBJECT:
             if isinstance(value, dict):
-                r = _scan_fields(node.fields, value, depth + 1, full)
+                r = _scan_fields(node.fields, node.closed, value, depth + 1, full)
                 if r == 2:
                     return 2
                 found |= r
@@ -253,7 +270,7 @@ def _scan_items(
     elif kind is _OBJECT:
         for v in values:
             if isinstance(v, dict):
-                r = _scan_fields(item.fields, v, depth + 1, full)
+                r = _scan_fields(item.fields, item.closed, v, depth + 1, full)
                 if r == 2:
                     return 2
                 found |= r
@@ -433,7 +450,7 @@ def _discover(
 ) -> Additions | None:
     """``discover`` with fullness given (``discover_batch`` scans a view that may hold more
     than ``MAX_PATHS`` paths while the snapshot it started from is not full)."""
-    found = _scan_fields(structure.params, params, 1, full)
+    found = _scan_fields(structure.params, structure.closed, params, 1, full)
     if found == 0 or (found == 1 and ignored is None):
         return None
     base = structure.params

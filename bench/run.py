@@ -47,6 +47,7 @@ from workload import Records, Workload, build_workload
 
 from eventgate.devstack import KafkaCluster, RedisService, ensure_kafka, ensure_redis
 from eventgate.devstack.process import default_cache
+from eventgate.registry.bench import fill_registry
 from eventgate.registry.requests import (
     CreateType,
     PutWorkflow,
@@ -104,14 +105,26 @@ class Run:
 # ---------------------------------------------------------------- services and setup
 
 
+def replication(args: argparse.Namespace) -> int:
+    """Replication of the bench's topics: 3 on a 3-broker cluster (acks=all waits for the
+    in-sync replicas, as in production), else 1."""
+    return 3 if args.kafka_nodes == 3 else 1
+
+
+def min_insync(args: argparse.Namespace) -> int:
+    return 2 if args.kafka_nodes == 3 else 1
+
+
 def start_services(args: argparse.Namespace) -> tuple[KafkaCluster, RedisService]:
     home = WORK / "devstack"
-    node_dir = home / f"kafka-1n-{args.kafka_port}"
+    node_dir = home / f"kafka-{args.kafka_nodes}n-{args.kafka_port}"
     from eventgate.devstack.process import port_open
 
     if not port_open(args.kafka_port) and node_dir.exists():
         shutil.rmtree(node_dir)  # a broker we start afresh: no topics of old runs
-    kafka = ensure_kafka(home, default_cache(), port=args.kafka_port, nodes=1, log=log)
+    kafka = ensure_kafka(
+        home, default_cache(), port=args.kafka_port, nodes=args.kafka_nodes, log=log
+    )
     try:
         redis_service = ensure_redis(home, port=args.redis_port, log=log)
     except BaseException:
@@ -155,14 +168,21 @@ async def setup(args: argparse.Namespace, bootstrap: str, redis_url: str) -> Run
         topic_prefix=prefix,
         ingest_partitions=args.partitions,
         output_partitions=args.partitions,
-        topic_replication_factor=1,
-        topic_min_insync_replicas=1,
+        topic_replication_factor=replication(args),
+        topic_min_insync_replicas=min_insync(args),
     )
     await ensure_topics(settings)
     peer_topics = [f"{prefix}peer.{p}.{k}" for p in PEERS for k in ("launch", "stop", "rejected")]
     await kafka_io.create_topics(bootstrap, peer_topics, args.partitions)
     workload = build_workload(seed=args.seed, types=args.types)
     await register(settings, workload)
+    if args.extra_types:
+        started = time.perf_counter()
+        await fill_registry(settings, args.extra_types, params=10)
+        log(
+            f"wrote {args.extra_types:,} more event types (10 params each) to the registry in"
+            f" {time.perf_counter() - started:.1f} s: the workers load them at start"
+        )
     started = time.perf_counter()
     records = workload.records(args.events, "p0")
     log(
@@ -226,8 +246,8 @@ def worker_env(run: Run, group: str, index: int) -> dict[str, str]:
         EVENTGATE_TOPIC_PREFIX=run.prefix,
         EVENTGATE_INGEST_PARTITIONS=str(run.args.partitions),
         EVENTGATE_OUTPUT_PARTITIONS=str(run.args.partitions),
-        EVENTGATE_TOPIC_REPLICATION_FACTOR="1",
-        EVENTGATE_TOPIC_MIN_INSYNC_REPLICAS="1",
+        EVENTGATE_TOPIC_REPLICATION_FACTOR=str(replication(run.args)),
+        EVENTGATE_TOPIC_MIN_INSYNC_REPLICAS=str(min_insync(run.args)),
         EVENTGATE_CONSUMER_GROUP=group,
         EVENTGATE_API_HOST="127.0.0.1",
         EVENTGATE_WORKER_HTTP_PORT=str(run.args.worker_port + index),
@@ -710,7 +730,7 @@ async def latency_quix(run: Run, rate: int) -> None:
 # ---------------------------------------------------------------- main
 
 
-def machine(kafka_version: str, redis_version: str) -> dict[str, Any]:
+def machine(kafka_version: str, redis_version: str, kafka_nodes: int) -> dict[str, Any]:
     model = "unknown"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -726,6 +746,7 @@ def machine(kafka_version: str, redis_version: str) -> dict[str, Any]:
         "memGiB": round(mem, 1),
         "python": platform.python_version(),
         "kafka": kafka_version,
+        "kafkaNodes": kafka_nodes,
         "redis": redis_version,
         "loadBefore": [round(x, 2) for x in os.getloadavg()],
     }
@@ -736,7 +757,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
 
     started_at = datetime.now(UTC)
     info = redis.Redis.from_url(redis_service.url).info("server")
-    box = machine(KAFKA_VERSION, str(info.get("redis_version")))
+    box = machine(KAFKA_VERSION, str(info.get("redis_version")), args.kafka_nodes)
     run = await setup(args, kafka.bootstrap, redis_service.url)
     run.eventgate_src = eventgate_source(args.eventgate_ref)
     skip = set(args.skip)
@@ -833,6 +854,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip", type=lambda t: t.split(","), default=[], help="floor,quix,faust,eventgate,latency"
     )
     parser.add_argument("--kafka-port", type=int, default=39292)
+    parser.add_argument(
+        "--kafka-nodes", type=int, choices=(1, 3), default=1, help="3: a local 3-broker cluster"
+    )
+    parser.add_argument(
+        "--extra-types",
+        type=int,
+        default=0,
+        help="register this many more event types (e.g. 100000) before the workers start",
+    )
     parser.add_argument("--redis-port", type=int, default=36379)
     parser.add_argument("--worker-port", type=int, default=38181)
     parser.add_argument("--keep-services", action="store_true", help="leave Kafka/Redis up")

@@ -41,7 +41,8 @@ def _structure(params: int) -> bytes:
     return orjson.dumps({"format": 1, "params": fields})
 
 
-async def _fill(settings: Settings, types: int, params: int) -> None:
+async def fill_registry(settings: Settings, types: int, params: int) -> None:
+    """Write ``types`` auto types (``bench.type.NNNNNN``) straight to the registry topic."""
     producer = AIOKafkaProducer(
         **kafka_common(settings, "registry-bench"),
         acks="all",
@@ -96,7 +97,7 @@ async def main() -> None:
         print(orjson.dumps(out).decode())
         return
     await ensure_topics(settings)
-    await _fill(settings, args.types, args.params)
+    await fill_registry(settings, args.types, args.params)
 
     state, seconds = await _load(settings)
     if len(state.types) != args.types:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import gc
 import pstats
 import statistics
@@ -70,7 +71,13 @@ class Snapshot:
         return self.stop.get(key, ())
 
 
-def build_snapshot(records: list[RawRecord]) -> Snapshot:
+def clone_key(key: str, clone: int) -> str:
+    return key if clone == 0 else f"{key}.c{clone}"
+
+
+def build_snapshot(records: list[RawRecord], clones: int = 1) -> Snapshot:
+    """The workload's types, each ``clones`` times (``key``, ``key.c1``, ...), with the
+    structures ``records`` (of the uncloned types) converge to."""
     workload = build_workload()
     now = int(time.time() * 1000)
     types: dict[str, EventType] = {}
@@ -101,20 +108,36 @@ def build_snapshot(records: list[RawRecord]) -> Snapshot:
     for key, events in accepted_params(decisions, frozenset()).items():
         additions = discover_batch(EMPTY_STRUCTURE, events)
         structure = merge(EMPTY_STRUCTURE, additions)[0] if additions else EMPTY_STRUCTURE
-        old = types[key]
-        types[key] = EventType(
-            **{
-                **{f: getattr(old, f) for f in old.__slots__},  # type: ignore[attr-defined]
-                "structure_json": orjson.dumps(structure_to_json(structure)),
-            }
+        types[key] = dataclasses.replace(
+            types[key], structure_json=orjson.dumps(structure_to_json(structure))
         )
+    for spec in workload.types:
+        base = types[spec.key]
+        for c in range(1, clones):
+            key = clone_key(spec.key, c)
+            types[key] = dataclasses.replace(base, key=key)
+            if spec.launch:
+                snapshot.launch[key] = spec.launch
+            if spec.stop:
+                snapshot.stop[key] = spec.stop
     return snapshot
 
 
-def make_records(count: int) -> list[RawRecord]:
+def make_records(count: int, clones: int = 1) -> list[RawRecord]:
+    """The workload's records; with clones, record i goes to clone ``i % clones`` of its type."""
     made = build_workload().records(count, "hp")
     now = int(time.time() * 1000)
-    return [RawRecord(TOPIC, 0, i, now, made.keys[i], made.values[i], ()) for i in range(len(made))]
+    values = list(made.values)
+    if clones > 1:
+        for i, value in enumerate(values):
+            try:
+                doc = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get("eventTypeKey"), str):
+                doc["eventTypeKey"] = clone_key(doc["eventTypeKey"], i % clones)
+                values[i] = orjson.dumps(doc)
+    return [RawRecord(TOPIC, 0, i, now, made.keys[i], values[i], ()) for i in range(len(made))]
 
 
 def run_stages(records: list[RawRecord], snapshot: Snapshot, batch: int) -> dict[str, float]:
@@ -155,9 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--types",
+        type=int,
+        default=50,
+        help="registered types the events spread over (the 50 of the mix, cloned)",
+    )
     args = parser.parse_args(argv)
-    records = make_records(args.events)
-    snapshot = build_snapshot(records)
+    clones = max(1, args.types // 50)
+    records = make_records(args.events, clones)
+    snapshot = build_snapshot(make_records(args.events), clones)  # converged on all events
     run_stages(records[: args.batch], snapshot, args.batch)  # warm the validator cache
     if args.profile:
         profiler = cProfile.Profile()
@@ -174,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(r[name] for r in rounds) / len(records) * 1e6
 
     total = 0.0
-    print(f"{len(records):,} events, polls of {args.batch}, median of {args.rounds} rounds")
+    print(
+        f"{len(records):,} events over {len(snapshot.types):,} types, polls of {args.batch},"
+        f" median of {args.rounds} rounds"
+    )
     for name in rounds[0]:
         us = per_event(name)
         total += us

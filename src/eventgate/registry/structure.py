@@ -133,8 +133,13 @@ def _empty() -> Mapping[str, Node]:
     return _EMPTY
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 def _closed(fields: Mapping[str, Node]) -> frozenset[str]:
-    return frozenset(name for name, node in fields.items() if not node.open)
+    if not fields:
+        return _NO_NAMES
+    return frozenset([name for name, node in fields.items() if not node.open])
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,20 @@ def additions_to_json(a: Additions) -> dict[str, Any]:
     return {"format": FORMAT, "params": _fields_to_json(a.params)}
 
 
+# Where the reader is, kept as a chain of (parent, name) links (``None`` for an array's
+# item shape) and rendered only for an error message: formatting a path per node cost
+# more than reading the node.
+_Where = tuple[Any, str | None] | None
+
+
+def _render(where: _Where) -> str:
+    parts: list[str] = []
+    while where is not None:
+        where, name = where
+        parts.append("[]" if name is None else _segment(name))
+    return "params" + "".join(reversed(parts))
+
+
 class _Reader:
     def __init__(self, what: str, max_depth: int, max_paths: int) -> None:
         self.what = what
@@ -77,8 +91,8 @@ class _Reader:
         self.max_paths = max_paths
         self.paths = 0
 
-    def fail(self, path: str, message: str) -> ValueError:
-        return ValueError(f"{self.what}: {path}: {message}")
+    def fail(self, where: _Where, message: str) -> ValueError:
+        return ValueError(f"{self.what}: {_render(where)}: {message}")
 
     def tree(self, d: Any) -> Mapping[str, Node]:
         if not isinstance(d, Mapping):
@@ -89,40 +103,40 @@ class _Reader:
             raise ValueError(f"{self.what}: format: expected a positive integer")
         if fmt > FORMAT:
             raise ValueError(f"{self.what}: format {fmt} is newer than this reader ({FORMAT})")
-        return self.fields(d.get("params", {}), "params", 1)
+        return self.fields(d.get("params", {}), None, 1)
 
-    def fields(self, raw: Any, path: str, depth: int) -> Mapping[str, Node]:
+    def fields(self, raw: Any, where: _Where, depth: int) -> Mapping[str, Node]:
         if not isinstance(raw, Mapping):
-            raise self.fail(path, "expected an object of params")
+            raise self.fail(where, "expected an object of params")
         out: dict[str, Node] = {}
         for name, value in raw.items():
             if not isinstance(name, str):
-                raise self.fail(path, "param names must be strings")
-            out[name] = self.node(value, path + _segment(name), depth)
+                raise self.fail(where, "param names must be strings")
+            out[name] = self.node(value, (where, name), depth)
         return MappingProxyType(out)
 
-    def node(self, raw: Any, path: str, depth: int) -> Node:
+    def node(self, raw: Any, where: _Where, depth: int) -> Node:
         if depth > self.max_depth:
-            raise self.fail(path, f"deeper than {self.max_depth}")
+            raise self.fail(where, f"deeper than {self.max_depth}")
         self.paths += 1
         if self.paths > self.max_paths:
-            raise self.fail(path, f"more than {self.max_paths} paths")
+            raise self.fail(where, f"more than {self.max_paths} paths")
         if not isinstance(raw, Mapping):
-            raise self.fail(path, "expected a node object")
+            raise self.fail(where, "expected a node object")
         kind_raw = raw.get("kind")
-        kind = _st.Kind.__members__.get(kind_raw.upper()) if isinstance(kind_raw, str) else None
-        if kind is None or kind != kind_raw:
-            raise self.fail(path, f"kind: expected one of {', '.join(_st.Kind)}")
+        kind = _KIND_OF.get(kind_raw) if isinstance(kind_raw, str) else None
+        if kind is None:
+            raise self.fail(where, f"kind: expected one of {', '.join(_st.Kind)}")
         seen = raw.get("firstSeenMs")
         if type(seen) is not int or not 0 <= seen <= _st.MAX_SEEN_MS:
-            raise self.fail(path, f"firstSeenMs: expected an integer in [0, {_st.MAX_SEEN_MS}]")
+            raise self.fail(where, f"firstSeenMs: expected an integer in [0, {_st.MAX_SEEN_MS}]")
         raw_fields, raw_items = raw.get("fields"), raw.get("items")
         if raw_fields is not None and kind is not _st.Kind.OBJECT:
-            raise self.fail(path, "fields on a node that is not an object")
+            raise self.fail(where, "fields on a node that is not an object")
         if raw_items is not None and kind is not _st.Kind.ARRAY:
-            raise self.fail(path, "items on a node that is not an array")
-        fields = _NO_FIELDS if raw_fields is None else self.fields(raw_fields, path, depth + 1)
-        items = None if raw_items is None else self.node(raw_items, path + "[]", depth + 1)
+            raise self.fail(where, "items on a node that is not an array")
+        fields = _NO_FIELDS if raw_fields is None else self.fields(raw_fields, where, depth + 1)
+        items = None if raw_items is None else self.node(raw_items, (where, None), depth + 1)
         return _st.Node(kind, seen, fields, items)
 
 
@@ -191,3 +205,5 @@ def preview_json(s: Structure) -> dict[str, Any]:
 
 # Last: ``structure`` imports this module at its end, so either can be imported first.
 from eventgate.registry import structure as _st  # noqa: E402
+
+_KIND_OF = {kind.value: kind for kind in _st.Kind}

@@ -57,11 +57,13 @@ class BatchSender:
             if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
                 # Full: send it and start another (a lone record always fits an empty
                 # builder: aiokafka lets the first record exceed the batch size).
+                builder.close()
                 await producer.send_batch(builder, topic, partition=partition)
                 sent += 1
                 builder = builders[slot] = producer.create_batch()
                 builder.append(timestamp=None, key=key, value=value, headers=headers)
         for (topic, partition), builder in builders.items():
+            builder.close()  # complete: the sender need not wait out linger_ms for more
             await producer.send_batch(builder, topic, partition=partition)
             sent += 1
         return sent

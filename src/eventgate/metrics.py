@@ -159,6 +159,15 @@ class Metrics:
         )
         for outcome in ("started", "failed", "counted", "malformed", "unknown"):
             self.results.labels(outcome)
+        # -- API ---------------------------------------------------------------------------
+        self.api_rate_limited = Counter(
+            "eventgate_api_rate_limited_total",
+            "API requests refused with 429 by the rate limit, by caller kind (token, address)",
+            ["caller"],
+            registry=r,
+        )
+        for caller in ("token", "address"):
+            self.api_rate_limited.labels(caller)
         # -- registry ----------------------------------------------------------------------
         self.registry_types = Gauge(
             "eventgate_registry_types", "Event types in this process's registry view", registry=r

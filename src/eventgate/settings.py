@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         1_048_576, ge=1024, description="largest API request body (POST /events: 500 records)"
     )
+    api_rate_per_s: float = Field(
+        50.0, ge=0, description="API requests per second per token (or client address); 0: off"
+    )
+    api_burst: int = Field(
+        200, ge=1, description="API requests a token (or client address) may send at once"
+    )
     read_tokens: TokenList = Field((), description="bearer tokens with the read scope")
     admin_tokens: TokenList = Field((), description="bearer tokens with every scope")
     engine_tokens: TokenList = Field((), description="bearer tokens for workflows and segments")

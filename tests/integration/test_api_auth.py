@@ -4,10 +4,13 @@ everything; 401 without a valid token, 403 outside the scope; checked before the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from test_api_support import (
     ADMIN,
     ENGINE,
@@ -35,7 +38,8 @@ async def api(services: ServicesLike) -> AsyncIterator[Api]:
         yield stack
 
 
-# (method, path, body, scope that may call it besides admin)
+# (method, path, body, scope that may call it besides admin); one row per route of the
+# app: test_every_route_is_in_the_table fails when a route is added without a row here.
 ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/event-types", None, {"read"}),
     ("POST", "/event-types", {"key": "auth-new", "name": "n"}, set()),
@@ -46,6 +50,8 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("PUT", f"/event-types/{KEY}/validation", {"enabled": False}, set()),
     ("GET", f"/event-types/{KEY}/structure", None, {"read"}),
     ("GET", f"/event-types/{KEY}/dependencies", None, {"read"}),
+    ("GET", f"/event-types/{KEY}/history", None, {"read"}),
+    ("GET", "/history", None, {"read"}),
     ("GET", "/workflows", None, {"read", "engine"}),
     ("GET", "/workflows/auth-w", None, {"read", "engine"}),
     ("PUT", "/workflows/auth-w", {"name": "w", "status": "active"}, {"engine"}),
@@ -54,6 +60,7 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("GET", "/segments/auth-s", None, {"read", "engine"}),
     ("PUT", "/segments/auth-s", {"name": "s", "eventTypeKeys": [SEG_KEY]}, {"engine"}),
     ("DELETE", "/segments/auth-gone", None, {"engine"}),
+    ("POST", "/events", {"events": [{"eventTypeKey": KEY, "keyValue": "c-1"}]}, {"producer"}),
 ]
 TOKENS = {"read": READ, "engine": ENGINE, "producer": PRODUCER, "admin": ADMIN}
 
@@ -110,3 +117,42 @@ async def test_ops_endpoints_need_no_token(api: Api) -> None:
     assert (await api.client.get("/healthz")).status_code == 200
     assert (await api.client.get("/metrics")).status_code == 200
     assert (await api.client.get("/openapi.json")).status_code == 200
+
+
+def _api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path template) of every APIRoute, inside included routers too (FastAPI
+    keeps those as lazy wrappers around the original router and its prefix)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            for method in route.methods or ():
+                yield method, prefix + route.path
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _api_routes(inner.routes, prefix + getattr(context, "prefix", ""))
+
+
+def _template(path: str) -> str:
+    """The route template a concrete path of ROUTES is served by."""
+    path = re.sub(r"^/event-types/[^/]+", "/event-types/{key}", path)
+    return re.sub(r"^/(workflows|segments)/[^/]+$", r"/\1/{id}", path)
+
+
+def test_every_route_is_in_the_table(api: Api) -> None:
+    """Every route of the app, walked and as /openapi.json lists it, has a row in ROUTES,
+    so the matrices above run on it: a route added without a scope check fails here or
+    there."""
+    app = api.app
+    assert isinstance(app, FastAPI)
+    walked = {(m, p) for m, p in _api_routes(app.routes) if p.startswith("/api/")}
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    table = {(method, "/api/v1" + _template(path)) for method, path, _, _ in ROUTES}
+    assert len(walked) >= len(ROUTES) - 1  # the walk found the routes at all
+    assert walked | documented == table, {
+        "missing from ROUTES": sorted((walked | documented) - table),
+        "not served": sorted(table - (walked | documented)),
+    }

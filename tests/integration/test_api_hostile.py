@@ -11,7 +11,15 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from test_api_support import Api, ServicesLike, api_settings, api_stack, error_of, unique
+from test_api_support import (
+    Api,
+    ServicesLike,
+    api_settings,
+    api_stack,
+    error_of,
+    json_text,
+    unique,
+)
 
 from eventgate.validation.checks import MAX_DEPTH
 
@@ -58,6 +66,12 @@ def exponential_refs() -> dict[str, Any]:
         definitions[f"d{level}"] = {"anyOf": [{"allOf": [nxt, {"maxLength": 0}]}, nxt]}
     return {"definitions": definitions, "properties": {"s": {"$ref": "#/definitions/d0"}}}
 
+
+def branches(count: int) -> list[dict[str, Any]]:
+    return [{"type": "integer", "minimum": i + 1} for i in range(count)]
+
+
+COSTLY = "checks to validate one event, over the limit of 400,000"
 
 # (rules, words the message must hold)
 HOSTILE: list[tuple[Any, str]] = [
@@ -107,11 +121,17 @@ HOSTILE: list[tuple[Any, str]] = [
     ([{"name": "a", "required": True, "type": "date"}], "type must be one of"),
     ([{"name": "a", "required": True}, {"name": "a", "required": False}], "listed twice"),
     ([{"name": "a", "required": True, "extra": 1}], "unknown field"),
+    ({"properties": {"a": {"maxItems": 3000, "items": {"anyOf": branches(600)}}}}, COSTLY),
+    ({"properties": {"a": {"items": {"oneOf": branches(8)}}}}, COSTLY),
+    ({"properties": {"a": {"items": {"required": [f"p{i}" for i in range(6000)]}}}}, COSTLY),
+    ({"properties": {"a": {"items": {"enum": [f"v{i:04d}" for i in range(5000)]}}}}, COSTLY),
+    ({"patternProperties": {f"^x{i}$": {} for i in range(1500)}}, COSTLY),
+    ({"anyOf": [{"items": {"$ref": "#"}}, {"items": {"$ref": "#"}}]}, COSTLY),
 ]
 
 
 def _id(case: tuple[Any, str]) -> str:
-    return case[1][:40]
+    return case[1][:40] if case[1] != COSTLY else f"costly-{json_text(case[0])[:30]!r}"
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=_id)
@@ -182,6 +202,22 @@ async def test_catastrophic_patterns_are_accepted_and_run_on_re2(api: Api) -> No
         "PUT", f"/event-types/{key}/validation", json={"enabled": True, "rules": rules}
     )
     assert r.status_code == 200 and r.json()["rules"] == rules
+
+
+async def test_the_costliest_rules_the_bound_accepts_are_stored(api: Api) -> None:
+    """The worst cases measured in docs/registry.md (bench/validation_micro.py --hostile)
+    are accepted: the bound refuses only what exceeds it."""
+    for rules in (
+        {"properties": {"a": {"maxItems": 39, "items": {"anyOf": branches(600)}}}},
+        {"properties": {"a": {"maxItems": 19000, "items": {"allOf": branches(20)}}}},
+        {"properties": {"a": {"maxItems": 1000, "items": {"anyOf": branches(2)}}}},
+    ):
+        key = unique("costly")
+        await api.call("POST", "/event-types", json={"key": key, "name": "n"})
+        r = await api.call(
+            "PUT", f"/event-types/{key}/validation", json={"enabled": True, "rules": rules}
+        )
+        assert r.status_code == 200, r.text
 
 
 async def test_compiling_a_large_schema_does_not_block_the_process(api: Api) -> None:

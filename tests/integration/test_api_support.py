@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from eventgate.api.app import create_app
@@ -60,6 +61,9 @@ def api_settings(kafka_bootstrap: str, redis_url: str) -> Settings:
         admin_tokens=(ADMIN,),
         engine_tokens=(ENGINE,),
         producer_tokens=(PRODUCER,),
+        # Suites here fire requests far faster than any client; the limit has its own tests
+        # (test_api_ratelimit.py).
+        api_rate_per_s=0,
     )
 
 
@@ -68,6 +72,7 @@ class Api:
     registry: Registry
     client: httpx.AsyncClient
     settings: Settings
+    app: FastAPI | None = None
 
     async def call(
         self,
@@ -108,7 +113,7 @@ async def api_stack(settings: Settings, **app_options: Any) -> AsyncIterator[Api
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://api.test") as client,
         ):
-            yield Api(registry, client, settings)
+            yield Api(registry, client, settings, app)
     finally:
         await registry.stop()
 

@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from eventgate import __version__
 from eventgate.api.auth import TokenTable
-from eventgate.api.limits import BodyLimit
+from eventgate.api.limits import BodyLimit, RateLimit
 from eventgate.api.problems import install_error_handlers
+from eventgate.api.ratelimit import RateLimiter
 from eventgate.api.routes import dependents, event_types, events, history, type_details
 from eventgate.api.routes.events import MAX_EVENTS
 from eventgate.api.writes import COMPILE_CONCURRENCY
@@ -120,6 +121,12 @@ def create_app(
     install_error_handlers(app)
     limits = {"/api/v1/events": events_limit, **(body_limits or {})}
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes, per_path=limits)
+    if settings.api_rate_per_s > 0:  # added last, so it runs first: before reading a body
+        limiter = RateLimiter(settings.api_rate_per_s, settings.api_burst)
+        tokens = app.state.tokens
+        app.add_middleware(
+            RateLimit, limiter=limiter, tokens=tokens, refused=metrics.api_rate_limited
+        )
     routers = (event_types, type_details, dependents, history, events)
     for router in (module.router for module in routers):
         app.include_router(router, prefix="/api/v1")

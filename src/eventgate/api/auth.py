@@ -64,18 +64,24 @@ class TokenTable:
         return found
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, else None."""
+    kind, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if kind.lower() == "bearer" and token else None
+
+
 def authorize(request: Request, allowed: frozenset[Scope]) -> set[Scope]:
     """The token's scopes; ``ApiError`` 401 without a valid bearer token, 403 when none of
     its scopes is in ``allowed`` (admin is always allowed)."""
     cached: set[Scope] | None = request.scope.get(_SCOPES_KEY)
     if cached is not None:
         return cached
-    header = request.headers.get("authorization", "")
-    kind, _, token = header.partition(" ")
-    if kind.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise ApiError(401, "unauthorized", "a bearer token is required")
     table: TokenTable = request.app.state.tokens
-    scopes = table.scopes_of(token.strip())
+    scopes = table.scopes_of(token)
     if not scopes:
         raise ApiError(401, "unauthorized", "the bearer token is not valid")
     if Scope.ADMIN not in scopes and not scopes & allowed:

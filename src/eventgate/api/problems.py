@@ -22,6 +22,7 @@ status  code                        when
                                     ``details.path`` points into them
 422     ``invalid``                 the registry writer refused the values
 429     ``limit``                   the registry holds its maximum number of types
+429     ``rate_limited``            over the caller's rate limit (``Retry-After``)
 503     ``registry_unavailable``    no registry writer answered in time (retriable,
                                     ``Retry-After``)
 503     ``kafka_unavailable``       Kafka unreachable (retriable, ``Retry-After``)
@@ -120,7 +121,7 @@ _DESCRIPTIONS = {
     413: "The body is too large",
     415: "The body is not application/json",
     422: "The body or a parameter is invalid",
-    429: "The registry is full",
+    429: "The registry is full, or too many requests (Retry-After)",
     503: "The registry writer or Kafka is unavailable; retry",
 }
 

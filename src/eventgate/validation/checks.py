@@ -23,7 +23,10 @@ naming the problem and a JSON pointer to it:
 * ``$ref`` loops that never descend into the data (infinite recursion at validation
   time), and ``$ref`` graphs that expand to more than :data:`MAX_EXPANDED_SUBSCHEMAS`
   subschemas (``anyOf`` over shared definitions grows exponentially at run time);
-* a ``pattern`` or ``patternProperties`` key that google-re2 cannot compile.
+* a ``pattern`` or ``patternProperties`` key that google-re2 cannot compile;
+* rules whose worst-case validation of one event costs more than
+  :data:`~eventgate.validation.cost.MAX_CHECKS` subschema checks (combinator fan-out
+  times the array items it applies to; see :mod:`eventgate.validation.cost`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import json
 import math
 from typing import Any
 
+from eventgate.validation.cost import check_cost
 from eventgate.validation.errors import RulesError
 from eventgate.validation.facts import Pointer, SchemaFacts, pointer_text
 from eventgate.validation.formats import FORMAT_CHECKERS, Re2Pattern, RegexSyntaxError
@@ -120,6 +124,7 @@ def check_schema(schema: Any) -> SchemaFacts:
     _Walker(facts).schema(schema, ())
     resolve_refs(schema, facts)
     check_ref_graph(facts)
+    check_cost(schema, facts)
     return facts
 
 

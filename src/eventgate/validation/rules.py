@@ -20,7 +20,8 @@ How a schema becomes a validator:
    local pointers. ``use_default=False``: the event is never written to.
 3. Two validators: a fast one (``fast_fail=True``) that decides
    valid/invalid, and, compiled lazily the first time an event fails, a detailed one
-   (``fast_fail=False``, supported by the installed fastjsonschema 2.22) whose collected
+   (``fast_fail=False``, supported by the installed fastjsonschema 2.22, stopped after
+   :data:`~eventgate.validation.capped.MAX_ERRORS` errors) whose collected
    errors become :class:`~eventgate.ingest.reasons.Violation` s. The valid path costs one
    call of generated code. ``anyOf``/``oneOf``/``not``/``if`` report one violation for the
    combinator (their branches are trials); ``required`` and a closed
@@ -41,7 +42,8 @@ params with 4 violations ~20,000/s; the 17-param simple form ~200,000 valid chec
 with the full report (Python ``re``: 145 ms at 22 characters, doubling with each).
 Worst cases measured: a 64 KiB schema of 1,500 patterned properties compiles in ~0.9 s
 (+0.6 s for the detailed validator); run time is O(schema x data), e.g. a 600-branch
-``anyOf`` over 3,000 invalid array items took 9 s: no limit here bounds that product.
+``anyOf`` over 3,000 invalid array items took 9 s: :mod:`~eventgate.validation.cost`
+bounds that product at compile time (``docs/registry.md`` has the measured worst case).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from typing import Any, NoReturn
 import fastjsonschema
 
 from eventgate.ingest.reasons import Violation
+from eventgate.validation.capped import TooManyErrors, compile_capped
 from eventgate.validation.checks import MAX_RULES_BYTES, canonical_json, check_schema
 from eventgate.validation.errors import RulesError
 from eventgate.validation.facts import Pointer, SchemaFacts
@@ -275,18 +278,22 @@ class CompiledRules:
         return out
 
     def _compile(self, detailed: bool) -> Callable[[Any], Any]:
+        source = copy.deepcopy(self._source)  # fastjsonschema's resolver rewrites $ref in place
         try:
-            validator = fastjsonschema.compile(
-                copy.deepcopy(self._source),  # its resolver rewrites $ref in place
-                handlers=_HANDLERS,
-                formats=FORMAT_CHECKERS,
-                use_default=False,
-                use_formats=True,
-                # Detailed exceptions cost nothing on the valid path, and without them
-                # fastjsonschema 2.22 cannot generate ``const`` (KeyError 'definition_rule').
-                detailed_exceptions=True,
-                fast_fail=not detailed,
-            )
+            if detailed:
+                validator = compile_capped(source, _HANDLERS, FORMAT_CHECKERS)
+            else:
+                validator = fastjsonschema.compile(
+                    source,
+                    handlers=_HANDLERS,
+                    formats=FORMAT_CHECKERS,
+                    use_default=False,
+                    use_formats=True,
+                    # Detailed exceptions cost nothing on the valid path, and without them
+                    # fastjsonschema 2.22 cannot generate ``const`` (KeyError 'definition_rule').
+                    detailed_exceptions=True,
+                    fast_fail=True,
+                )
         except RulesError:
             raise
         except fastjsonschema.JsonSchemaDefinitionException as exc:
@@ -317,6 +324,8 @@ class CompiledRules:
             errors: list[Any] = list(exc.errors)
         except fastjsonschema.JsonSchemaValueException as exc:
             errors = [exc]
+        except TooManyErrors as exc:
+            errors = exc.errors
         except Exception as exc:  # noqa: BLE001
             return [Violation(ROOT, f"cannot be validated: {type(exc).__name__}")]
         else:

@@ -34,12 +34,15 @@ from eventgate.topics import ensure_topics
 log = logging.getLogger(__name__)
 
 # The cyclic GC, tuned for the hot path: a poll allocates ~10 containers per event (decoded
-# params, decisions, outputs), nearly all freed by reference counting, yet with the default
-# thresholds (700, 10, 10) the collector ran every ~70 events and re-scanned the registry
-# and the clients each time. Freezing what start-up built (the registry snapshot, clients,
-# compiled validators) and collecting the young generation every 50,000 allocations cut
-# the pure stages from ~32 to ~25 µs per event (``bench/hotpath_micro.py`` prints both).
-GC_THRESHOLDS = (50_000, 50, 100)
+# params, decisions, outputs), nearly all freed by reference counting, yet every
+# collection of the oldest generation re-scanned everything start-up built (the registry
+# snapshot, the clients, compiled validators). Freezing those objects once the registry is
+# loaded cut the pure stages from ~29 to ~22 CPU µs per event (``bench/hotpath_micro.py``
+# prints both). Young collections every 10,000 allocations (not 700) saved a little more;
+# the older generations keep the default ratios, so cyclic garbage (asyncio futures,
+# exceptions) is still collected: with the oldest generation collected almost never
+# ((50,000, 50, 100)), a worker's RSS grew with every event it processed.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def tune_gc() -> None:

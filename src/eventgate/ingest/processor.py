@@ -58,12 +58,12 @@ from eventgate.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_POLL_RECORDS = 2000  # per poll, all partitions together
-MAX_BATCH = 5000  # records of one partition in one batch (one transaction)
+MAX_POLL_RECORDS = 1000  # per poll, all partitions together
+MAX_BATCH = 2000  # records of one partition in one batch (one transaction)
 # A partition whose queue reaches this is paused at the consumer until its runner takes
 # the queue. Records in flight cost ~3 KB each once decoded, so this bounds a worker's
 # memory: about (MAX_BATCH + QUEUE_PAUSE + MAX_POLL_RECORDS) records per partition.
-QUEUE_PAUSE = 2000
+QUEUE_PAUSE = 1000
 RETRY_BACKOFF_S = 0.5
 
 

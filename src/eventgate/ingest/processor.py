@@ -276,7 +276,8 @@ class IngestProcessor:
         async with work.lock:
             if work.closing or self.work.get(tp) is not work:
                 return
-            records = [r for r in records if r.offset >= work.next_pos]
+            if records and records[0].offset < work.next_pos:  # in offset order: drop a head
+                records = [r for r in records if r.offset >= work.next_pos]
             if not records:
                 return
             started = time.perf_counter()

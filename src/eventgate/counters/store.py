@@ -58,6 +58,16 @@ async def redis_errors() -> AsyncIterator[None]:
         yield
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
         raise DependencyUnavailable(f"Redis: {exc}") from exc
+    except RuntimeError as exc:
+        # uvloop's answer to a write on a connection the peer reset ("unable to perform
+        # operation on <TCPTransport closed=True ...>; the handler is closed"); redis-py
+        # has already dropped that connection, so a retry opens a fresh one.
+        if _CLOSED_TRANSPORT not in str(exc):
+            raise
+        raise DependencyUnavailable(f"Redis: connection reset: {exc}") from exc
+
+
+_CLOSED_TRANSPORT = "unable to perform operation on"
 
 
 class CounterStore:

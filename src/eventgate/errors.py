@@ -5,7 +5,8 @@
     ├── RegistryError              a registry request failed
     │   ├── RegistryTimeout        no reply from the writer in time (retriable)
     │   └── RegistryRefused        the writer refused it: conflict, not found, limit…
-    └── DependencyUnavailable      Kafka or Redis unreachable (retriable)
+    ├── DependencyUnavailable      Kafka or Redis unreachable (retriable)
+    └── RedisBehind                Redis came back with older data than Kafka committed
 
 Bad *input* (a malformed event, hostile rules) is never an exception on the hot path: it
 becomes a rejection with a reason code (``ingest.reasons``) or a 4xx from the API.
@@ -51,3 +52,17 @@ class DependencyUnavailable(EventgateError):
     """Kafka or Redis cannot be reached; processing pauses and retries."""
 
     retriable = True
+
+
+class RedisBehind(EventgateError):
+    """Redis holds an older position for a partition than the processor starts from: it
+    lost its latest writes (a restart from a stale AOF/RDB). ``stored`` is where Redis is;
+    the processor re-applies the ingest records between it and its own position."""
+
+    def __init__(self, partition: int, stored: int, from_pos: int) -> None:
+        super().__init__(
+            f"Redis is behind on partition {partition}: at {stored}, the batch starts at {from_pos}"
+        )
+        self.partition = partition
+        self.stored = stored
+        self.from_pos = from_pos

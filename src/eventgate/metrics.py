@@ -140,6 +140,11 @@ class Metrics:
             "Failed Redis batch calls (each is retried: nothing is committed meanwhile)",
             registry=r,
         )
+        self.redis_reapplied = Counter(
+            "eventgate_redis_reapplied_positions_total",
+            "Ingest positions applied to Redis again because Redis came back without them",
+            registry=r,
+        )
         self.redis_up = Gauge(
             "eventgate_redis_up",
             "1 if this process's last Redis call or probe succeeded, else 0",

@@ -61,6 +61,8 @@ class BatchStore(Protocol):
         to_pos: int,
         entries: Sequence[BatchEntry],
         now_ms: int,
+        *,
+        contiguous: bool = False,
     ) -> BatchResult:
         """Apply one batch covering ingest positions [from_pos, to_pos) of ``partition``.
 

@@ -40,10 +40,10 @@ from eventgate.counters.model import Clock, Figures, HistoryItem, wall_clock_ms
 from eventgate.counters.reading import Mode, plan, resolve, to_int
 from eventgate.counters.scripts import Scripts
 from eventgate.counters.windows import BUCKET_MS, DAY_MS, HOUR_MS, window_at
-from eventgate.errors import DependencyUnavailable
+from eventgate.errors import DependencyUnavailable, RedisBehind
 from eventgate.settings import Settings
 
-APPLIED, ALREADY_APPLIED, OVERLAP = 0, 1, 2
+APPLIED, ALREADY_APPLIED, OVERLAP, BEHIND = 0, 1, 2, 3
 DEFAULT_HISTORY_MAX_ENTRIES = 1_000_000
 DEFAULT_ERROR_SHARDS = 4
 HISTORY_FLOOR = 50  # the fair share never cuts a type's history below this
@@ -118,11 +118,15 @@ class CounterStore:
         to_pos: int,
         entries: Sequence[BatchEntry],
         now_ms: int,
+        *,
+        contiguous: bool = False,
     ) -> BatchResult:
         """Apply ingest positions [from_pos, to_pos) of ``partition`` (see ``BatchStore``).
 
-        Gaps (``from_pos`` above the stored position, e.g. after Redis lost data) are
-        applied as they come; the counters then lack what Redis lost until a rebuild.
+        A gap (``from_pos`` above a stored position: Redis lost writes) raises
+        ``RedisBehind`` when ``contiguous``, so the caller can re-apply the missing range
+        first; otherwise (a rebuild, which skips records on purpose) it is applied as it
+        comes.
         """
         for entry in entries:
             if entry.outcome is Outcome.DUPLICATE:
@@ -147,6 +151,7 @@ class CounterStore:
                 self.history_size,
                 self.history_budget,
                 self.history_floor,
+                1 if contiguous else 0,
             )
             encoded = encode_batch(partition, entries, now_ms, self.style, scalars, apply_from)
             async with redis_errors():
@@ -154,6 +159,8 @@ class CounterStore:
             status, stored, window, *duplicates = (int(x) for x in reply)
             if first_stored is None:
                 first_stored = stored
+            if status == BEHIND:
+                raise RedisBehind(partition, stored, from_pos)
             if status != OVERLAP:
                 return BatchResult(frozenset(duplicates), first_stored, window)
             # The stored position lies inside the batch: re-send, applying only from it.

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -41,13 +41,14 @@ from aiokafka.errors import KafkaError, ProducerFenced
 from redis.exceptions import RedisError
 
 from eventgate.connections import kafka_common
-from eventgate.counters.batch import BatchStore, Outcome
-from eventgate.errors import DependencyUnavailable, EventgateError
+from eventgate.counters.batch import BatchEntry, BatchStore, Outcome
+from eventgate.errors import DependencyUnavailable, EventgateError, RedisBehind
 from eventgate.ingest.decide import Decision, batch_entries, decide_batch
 from eventgate.ingest.decode import Event, Rejection, decode_batch
 from eventgate.ingest.outputs import OutputRecord, build_outputs
 from eventgate.ingest.producing import BatchSender
 from eventgate.ingest.reasons import RejectReason
+from eventgate.ingest.redis_recovery import reapply_lost_range
 from eventgate.ingest.registry_requests import RegistryFeedback
 from eventgate.ingest.validators import TypeValidators
 from eventgate.logs import RejectLog
@@ -361,12 +362,20 @@ class IngestProcessor:
         self, work: PartitionWork, from_pos: int, to_pos: int, decisions: list[Decision]
     ) -> frozenset[int] | None:
         entries = batch_entries(decisions)
+        contiguous = True
         while True:
             try:
                 started = time.perf_counter()
                 result = await self.store.apply_batch(
-                    work.tp.partition, from_pos, to_pos, entries, int(self.clock() * 1000)
+                    work.tp.partition,
+                    from_pos,
+                    to_pos,
+                    entries,
+                    int(self.clock() * 1000),
+                    contiguous=contiguous,
                 )
+            except RedisBehind as behind:
+                contiguous = await self._reapply_lost(work, behind) >= from_pos
             except (DependencyUnavailable, RedisError, OSError) as exc:
                 # Nothing is committed while Redis is away: lag grows, nothing is lost.
                 self.redis_ok = False
@@ -381,6 +390,29 @@ class IngestProcessor:
                 self.metrics.redis_up.set(1)
                 self.redis_ok = True
                 return result.duplicates
+
+    async def _reapply_lost(self, work: PartitionWork, behind: RedisBehind) -> int:
+        """Redis lost its latest writes: apply ingest [stored, batch start) again (Redis
+        only; their outputs were committed). Returns where Redis is now."""
+        log.warning(
+            "Redis came back with older data; re-applying what it lost",
+            extra={"partition": work.tp.partition, "from": behind.stored, "to": behind.from_pos},
+        )
+        self.metrics.redis_reapplied.inc(behind.from_pos - behind.stored)
+
+        def entries_of(records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[BatchEntry]:
+            decoded = decode_batch(records, self.settings.max_record_bytes)
+            return batch_entries(decide_batch(decoded, self.registry.state, self.validators))
+
+        return await reapply_lost_range(
+            self.settings,
+            work.tp,
+            behind.stored,
+            behind.from_pos,
+            entries_of,
+            self.store,
+            self.clock,
+        )
 
     async def _commit(
         self,

@@ -1,11 +1,13 @@
 -- Apply one ingest batch of one partition (eventgate.counters.store.CounterStore).
 -- KEYS: T:m, T:tot, T:dd, T:ddq, T:h, T:ht (T = the partition's hash tag).
--- ARGV[1]: JSON {s: [from, to, now, dedupeCap, historySize, historyBudget, historyFloor],
+-- ARGV[1]: JSON {s: [from, to, now, dedupeCap, historySize, historyBudget, historyFloor,
+--                    contiguous],
 --                a, d, h, c} (see encode.py; d is flat, 10 values per entry);
 -- ARGV[2]: the history records, joined by newlines.
 -- Returns {status, storedBefore, dedupeWindowMs, duplicate positions...}; status 0 =
 -- applied, 1 = applied before (answers only), 2 = overlaps the stored position (nothing
--- done: re-send the part from storedBefore on).
+-- done: re-send the part from storedBefore on), 3 = (contiguous only) starts above the
+-- stored position: Redis lost writes; nothing done (re-apply from storedBefore first).
 local meta, dd, ddq, hist, htypes = KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local tag = string.sub(meta, 1, -3)
 local doc = cjson.decode(ARGV[1])
@@ -21,7 +23,7 @@ do
 end
 local s = doc.s
 local from, to, now = s[1], s[2], s[3]
-local dcap, hsize, hbudget, hfloor = s[4], s[5], s[6], s[7]
+local dcap, hsize, hbudget, hfloor, contiguous = s[4], s[5], s[6], s[7], s[8]
 local STRIDE = 10
 local HOUR_MS = 3600000
 
@@ -48,6 +50,9 @@ if to <= stored then
 end
 if from < stored then
   return {2, stored, window}
+end
+if contiguous == 1 and stored >= 0 and from > stored then
+  return {3, stored, window}
 end
 
 -- counters: pre-aggregated increments, then the dedupe-dependent entries

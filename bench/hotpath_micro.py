@@ -75,20 +75,20 @@ def clone_key(key: str, clone: int) -> str:
     return key if clone == 0 else f"{key}.c{clone}"
 
 
-def build_snapshot(records: list[RawRecord], clones: int = 1) -> Snapshot:
+def build_snapshot(records: list[RawRecord], clones: int = 1, rules: bool = True) -> Snapshot:
     """The workload's types, each ``clones`` times (``key``, ``key.c1``, ...), with the
     structures ``records`` (of the uncloned types) converge to."""
     workload = build_workload()
     now = int(time.time() * 1000)
     types: dict[str, EventType] = {}
     for spec in workload.types:
-        rules: Any = spec.rules if spec.rules_form else None
+        spec_rules: Any = spec.rules if spec.rules_form else None
         types[spec.key] = EventType(
             key=spec.key,
             name=spec.key,
             category=Category.OTHER,
             segmentation=False,
-            validation=Validation(enabled=spec.rules_form is not None, rules=rules),
+            validation=Validation(enabled=rules and spec.rules_form is not None, rules=spec_rules),
             structure_json=b"{}",
             volume_floor=None,
             origin=Origin.AUTO,
@@ -123,12 +123,19 @@ def build_snapshot(records: list[RawRecord], clones: int = 1) -> Snapshot:
     return snapshot
 
 
-def make_records(count: int, clones: int = 1) -> list[RawRecord]:
-    """The workload's records; with clones, record i goes to clone ``i % clones`` of its type."""
+def flat_params(n: int, i: int) -> dict[str, object]:
+    """``n`` flat params of mixed kinds (strings, integers, numbers, booleans)."""
+    kinds = (lambda k: f"value-{k}", lambda k: k, lambda k: k + 0.5, lambda k: k % 2 == 0)
+    return {f"param{j:03d}": kinds[j % 4](i + j) for j in range(n)}
+
+
+def make_records(count: int, clones: int = 1, params: int = 0) -> list[RawRecord]:
+    """The workload's records; with clones, record i goes to clone ``i % clones`` of its
+    type; with ``params``, every event carries that many flat params instead of its own."""
     made = build_workload().records(count, "hp")
     now = int(time.time() * 1000)
     values = list(made.values)
-    if clones > 1:
+    if clones > 1 or params:
         for i, value in enumerate(values):
             try:
                 doc = orjson.loads(value)
@@ -136,6 +143,10 @@ def make_records(count: int, clones: int = 1) -> list[RawRecord]:
                 continue
             if isinstance(doc, dict) and isinstance(doc.get("eventTypeKey"), str):
                 doc["eventTypeKey"] = clone_key(doc["eventTypeKey"], i % clones)
+                if params:
+                    contact = doc.get("keyValue") or doc.get("params", {}).get("email")
+                    doc["keyValue"] = contact
+                    doc["params"] = flat_params(params, i)
                 values[i] = orjson.dumps(doc)
     return [RawRecord(TOPIC, 0, i, now, made.keys[i], values[i], ()) for i in range(len(made))]
 
@@ -184,10 +195,17 @@ def main(argv: list[str] | None = None) -> int:
         default=50,
         help="registered types the events spread over (the 50 of the mix, cloned)",
     )
+    parser.add_argument(
+        "--params",
+        type=int,
+        default=0,
+        help="give every event this many flat params (validation off) instead of the mix's",
+    )
     args = parser.parse_args(argv)
     clones = max(1, args.types // 50)
-    records = make_records(args.events, clones)
-    snapshot = build_snapshot(make_records(args.events), clones)  # converged on all events
+    records = make_records(args.events, clones, args.params)
+    converged = make_records(args.events, 1, args.params)
+    snapshot = build_snapshot(converged, clones, rules=not args.params)
     run_stages(records[: args.batch], snapshot, args.batch)  # warm the validator cache
     if args.profile:
         profiler = cProfile.Profile()
@@ -204,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(r[name] for r in rounds) / len(records) * 1e6
 
     total = 0.0
+    shape = f"{args.params} flat params each" if args.params else "the mix's params"
     print(
-        f"{len(records):,} events over {len(snapshot.types):,} types, polls of {args.batch},"
-        f" median of {args.rounds} rounds"
+        f"{len(records):,} events over {len(snapshot.types):,} types ({shape}), polls of"
+        f" {args.batch}, median of {args.rounds} rounds"
     )
     for name in rounds[0]:
         us = per_event(name)

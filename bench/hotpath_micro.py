@@ -41,7 +41,7 @@ from eventgate.ingest.decode import RawRecord, decode_batch
 from eventgate.ingest.outputs import build_outputs
 from eventgate.ingest.registry_requests import RegistryFeedback
 from eventgate.ingest.validators import TypeValidators
-from eventgate.registry.model import Category, EventType, Origin, Validation
+from eventgate.registry.model import EventType, Validation, new_auto_type
 from eventgate.registry.structure import EMPTY_STRUCTURE, discover_batch, merge
 from eventgate.registry.structure_json import structure_to_json
 from eventgate.settings import Settings
@@ -83,20 +83,9 @@ def build_snapshot(records: list[RawRecord], clones: int = 1, rules: bool = True
     types: dict[str, EventType] = {}
     for spec in workload.types:
         spec_rules: Any = spec.rules if spec.rules_form else None
-        types[spec.key] = EventType(
-            key=spec.key,
-            name=spec.key,
-            category=Category.OTHER,
-            segmentation=False,
-            validation=Validation(enabled=rules and spec.rules_form is not None, rules=spec_rules),
-            structure_json=b"{}",
-            volume_floor=None,
-            origin=Origin.AUTO,
-            system=None,
-            last_event_at_ms=now,
-            created_at_ms=now,
-            updated_at_ms=now,
-            version=1,
+        validation = Validation(enabled=rules and spec.rules_form is not None, rules=spec_rules)
+        types[spec.key] = dataclasses.replace(
+            new_auto_type(spec.key, now), validation=validation, last_event_at_ms=now
         )
     snapshot = Snapshot(
         types,

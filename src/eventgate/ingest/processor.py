@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 from redis.exceptions import RedisError
 
 from eventgate.connections import kafka_common
@@ -284,7 +284,7 @@ class IngestProcessor:
             started = time.perf_counter()
             try:
                 await self._process_locked(work, records)
-            except ProducerFenced:
+            except (ProducerFenced, IllegalOperation):  # the latter once fencing made it fatal
                 log.warning(
                     "fenced: another processor owns the partition now",
                     extra={"partition": tp.partition},
@@ -311,7 +311,7 @@ class IngestProcessor:
         requests = self.feedback.requests(decisions, result, self.registry.state, work.tp, to_pos)
         try:
             await self._commit(work, outputs, requests, to_pos)
-        except ProducerFenced:
+        except (ProducerFenced, IllegalOperation):
             raise
         except KafkaError as exc:
             log.warning(

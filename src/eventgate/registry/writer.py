@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 
 from eventgate.connections import kafka_common
 from eventgate.registry import records as rec
@@ -259,6 +259,13 @@ class RegistryWriter:
             except (KafkaError, OSError):
                 log.exception("registry writer: polling requests failed; retrying")
                 await asyncio.sleep(1)
+            except Exception:
+                # Whatever it is, the writer must not end while its process lives on (the
+                # group would keep the requests partition assigned to a dead writer).
+                log.exception("registry writer: unexpected error; stepping down to retry")
+                async with self._lock:
+                    await self._drop_producer()
+                await asyncio.sleep(1)
 
     async def _poll(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> None:
         batch = await consumer.getmany(tp, timeout_ms=200, max_records=BATCH_MAX)
@@ -271,7 +278,11 @@ class RegistryWriter:
                 if self._owns:  # reassigned while polling: serve these after the takeover
                     consumer.seek(tp, messages[0].offset)
                 return
-            await self._serve(consumer, producer, messages)
+            try:
+                await self._serve(consumer, producer, messages)
+            except Exception:
+                consumer.seek(tp, messages[0].offset)  # served again after the step-down
+                raise
 
     async def _serve(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, messages: Sequence[Any]
@@ -310,7 +321,9 @@ class RegistryWriter:
             plans.append((rid, None, decision))
         try:
             replies = await self._commit(producer, consumer, messages, plans)
-        except ProducerFenced:
+        except (ProducerFenced, IllegalOperation):
+            # IllegalOperation: aiokafka's answer once a fenced producer's transaction state
+            # is fatal ("Can't send messages while not in transaction"); fenced all the same.
             self.fenced += 1
             log.warning("registry writer: fenced by a newer writer")
             self._blocked_until_assignment = self._assignments

@@ -17,6 +17,8 @@ help:
 	@echo "make down       stop the local Kafka and Redis that the launcher started"
 	@echo "make bench      eventgate vs Quix Streams, faust and the aiokafka floor (~8 min;"
 	@echo "                BENCH_ARGS=--quick for ~3 min; see bench/README.md)"
+	@echo "make faults     the full fault suite (kills, pauses, network faults; ~10 min),"
+	@echo "                results in tests/faults/results/ and docs/faults.md"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,3 +86,10 @@ $(QUIX_VENV)/.installed: bench/requirements-quix.txt
 
 bench: $(VENV)/.bench-installed $(QUIX_VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The fault suite at full size (docs/faults.md): its own Redis (46379) and 3-node Kafka
+# (49092-49094), stopped at the end; writes tests/faults/results/latest-full.json and the
+# table in docs/faults.md. `make test` runs the same suite at its short size.
+.PHONY: faults
+faults: venv
+	$(BIN)/pytest tests/faults --faults-scale=full

@@ -90,8 +90,19 @@ def ensure_redis(
     log: Log = print,
     timeout: float = 30.0,
     extra_args: tuple[str, ...] = (),
+    aof: str | None = None,
 ) -> RedisService:
-    """A running Redis on ``port`` (or a 3-master cluster on ``port .. port+2``)."""
+    """A running Redis on ``port`` (or a 3-master cluster on ``port .. port+2``).
+
+    ``aof`` turns the append-only file on with that ``appendfsync`` policy (``always``,
+    ``everysec`` or ``no``), so a Redis killed and started again (call this again: a dead
+    instance of ours is restarted on the same data folder) reloads its data. Off by
+    default: the counters are derived data, and the test Redis need not survive."""
+    if aof not in (None, "always", "everysec", "no"):
+        raise DevstackError(f"appendfsync must be always, everysec or no, not {aof!r}")
+    persistence = ["--appendonly", "no"] if aof is None else ["--appendonly", "yes"]
+    if aof is not None:
+        persistence += ["--appendfsync", aof, "--aof-use-rdb-preamble", "yes"]
     ports = (port, port + 1, port + 2) if cluster else (port,)
     url = f"redis://127.0.0.1:{port}/0"
     service = RedisService(url, ports, cluster, home)
@@ -122,8 +133,7 @@ def ensure_redis(
             str(data),
             "--save",
             "",
-            "--appendonly",
-            "no",
+            *persistence,
             "--protected-mode",
             "no",
             "--daemonize",

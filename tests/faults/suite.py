@@ -1,0 +1,32 @@
+"""The fault suite's sizes (``--faults-scale``) and its own services' ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REDIS_PORT = 46379
+CLUSTER_PORT = 49092
+# everysec: a kill -9 of redis-server loses nothing already written to the kernel (the
+# page cache survives the process); only a machine crash can lose the last second,
+# which test_redis_faults.py simulates by restoring an older copy of the AOF.
+APPENDFSYNC = "everysec"
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    crash_events: int  # scenario 1, three kill -9 of a worker
+    events: int  # most scenarios
+    rate: int  # records/s the paced producer aims at
+    broker_events: int
+    broker_kills: int
+    storm_every_s: float
+    storm_for_s: float
+    poison_events: int
+    flood_keys: int
+
+
+SCALES = {
+    "short": Scale("short", 20_000, 8_000, 1_000, 12_000, 1, 5, 30, 10_000, 10_000),
+    "full": Scale("full", 100_000, 30_000, 2_000, 40_000, 3, 10, 90, 50_000, 100_000),
+}

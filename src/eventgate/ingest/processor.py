@@ -170,7 +170,13 @@ class IngestProcessor:
                     if records and work is not None and not work.closing:
                         self._enqueue(work, records)
         finally:
+            # Cancelled (shutdown) or failed: stop the runners too. A batch cut short aborts
+            # its transaction; what it applied to Redis is "already applied" on replay. Not
+            # waiting them out: one may be retrying an unreachable Redis for as long as it
+            # stays away.
             runners = [w.runner for w in self.work.values() if w.runner is not None]
+            for runner in runners:
+                runner.cancel()
             await asyncio.gather(*runners, return_exceptions=True)
 
     def _enqueue(self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]]) -> None:

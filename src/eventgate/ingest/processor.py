@@ -71,6 +71,7 @@ MAX_BATCH = 3000  # records of one partition in one batch (one transaction)
 #   polls 2,000, pause 1,500, batches 3,000: 32,626/s 175 MiB / 25,341/s 270 MiB (this)
 QUEUE_PAUSE = 1500
 RETRY_BACKOFF_S = 0.5
+RECLAIM_DELAY_S = 5.0  # past a heartbeat (3 s): a zombie has lost its partitions by then
 
 
 @dataclass
@@ -133,6 +134,9 @@ class IngestProcessor:
         self._running = False
         self._stopping = False
         self._failure: BaseException | None = None
+        # Partitions whose producer was fenced while the group still gives them to us: a
+        # new producer takes them back after RECLAIM_DELAY_S (tp -> when).
+        self._reclaim: dict[TopicPartition, float] = {}
 
     @property
     def assigned(self) -> set[TopicPartition]:
@@ -157,6 +161,8 @@ class IngestProcessor:
             while self._running:
                 if self._failure is not None:
                     raise self._failure
+                if self._reclaim:
+                    await self._reclaim_due()
                 # Registry changes committed before this poll apply to it (SPEC §3).
                 try:
                     await self.registry.reader.catch_up()
@@ -223,6 +229,8 @@ class IngestProcessor:
             if committed is None:
                 committed = (await self.consumer.beginning_offsets([tp]))[tp]
             self.consumer.seek(tp, committed)
+            if tp in self.consumer.paused():  # paused by a previous owner's queue
+                self.consumer.resume(tp)
             self.work[tp] = PartitionWork(tp, producer, committed)
         if new:
             log.info("partitions claimed", extra={"partitions": sorted(tp.partition for tp in new)})
@@ -241,6 +249,32 @@ class IngestProcessor:
                     self.metrics.consumer_lag.remove(str(tp.partition))
                 with contextlib.suppress(Exception):
                     await work.producer.stop()
+
+    async def _reclaim_due(self) -> None:
+        """Take back the fenced partitions the group still assigns to this processor.
+
+        A transactional producer is also "fenced" when its coordinator moves (a broker
+        dies) and the epoch it held is gone; then no one else owns the partition, and it
+        would sit idle for good. A zombie's partitions, by contrast, have been revoked by
+        the time the delay has passed (its first heartbeat fails), so it takes nothing."""
+        now = time.monotonic()
+        due = [tp for tp, when in self._reclaim.items() if when <= now]
+        for tp in due:
+            del self._reclaim[tp]
+        owned = [tp for tp in due if tp in self.consumer.assignment()]
+        if not owned:
+            return
+        log.warning(
+            "taking fenced partitions back with a new producer",
+            extra={"partitions": sorted(tp.partition for tp in owned)},
+        )
+        await self.release([tp for tp in owned if tp in self.work])
+        try:
+            await self.claim(owned)
+        except (KafkaError, OSError) as exc:  # e.g. the coordinator still moving: later
+            log.warning("could not take partitions back yet", extra={"error": repr(exc)})
+            for tp in owned:
+                self._reclaim[tp] = time.monotonic() + RECLAIM_DELAY_S
 
     async def _producer_for(self, tp: TopicPartition) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
@@ -302,6 +336,7 @@ class IngestProcessor:
                 )
                 self.metrics.transactions.labels("fenced").inc()
                 work.closing = True
+                self._reclaim[tp] = time.monotonic() + RECLAIM_DELAY_S
             self.metrics.batch_size.observe(len(records))
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
 

@@ -412,18 +412,21 @@ class IngestProcessor:
         while True:
             try:
                 started = time.perf_counter()
-                result = await self.store.apply_batch(
-                    work.tp.partition,
-                    from_pos,
-                    to_pos,
-                    entries,
-                    int(self.clock() * 1000),
-                    contiguous=contiguous,
-                )
-            except RedisBehind as behind:
-                contiguous = await self._reapply_lost(work, behind) >= from_pos
-            except (DependencyUnavailable, RedisError, OSError) as exc:
-                # Nothing is committed while Redis is away: lag grows, nothing is lost.
+                try:
+                    result = await self.store.apply_batch(
+                        work.tp.partition,
+                        from_pos,
+                        to_pos,
+                        entries,
+                        int(self.clock() * 1000),
+                        contiguous=contiguous,
+                    )
+                except RedisBehind as behind:  # the outer handlers cover the re-read too
+                    contiguous = await self._reapply_lost(work, behind) >= from_pos
+                    continue
+            except (DependencyUnavailable, RedisError, OSError, KafkaError) as exc:
+                # Nothing is committed while Redis (or the range to re-read) is away: lag
+                # grows, nothing is lost.
                 self.redis_ok = False
                 self.metrics.redis_errors.inc()
                 self.metrics.redis_up.set(0)

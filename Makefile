@@ -69,7 +69,7 @@ typecheck: venv
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-# The benchmark (bench/README.md): its own Kafka and Redis on ports 39292/36379, results in
+# The benchmark (bench/README.md): its own Kafka and Redis on ports 19292/16379, results in
 # bench/results/. The Quix Streams peer runs from its own virtualenv (bench/requirements-quix.txt).
 BENCH_ARGS ?=
 QUIX_VENV  := bench/.venv-quix
@@ -87,8 +87,8 @@ $(QUIX_VENV)/.installed: bench/requirements-quix.txt
 bench: $(VENV)/.bench-installed $(QUIX_VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# The fault suite at full size (docs/faults.md): its own Redis (46379) and 3-node Kafka
-# (49092-49094), stopped at the end; writes tests/faults/results/latest-full.json and the
+# The fault suite at full size (docs/faults.md): its own Redis (26479) and 3-node Kafka
+# (29292-29294), stopped at the end; writes tests/faults/results/latest-full.json and the
 # table in docs/faults.md. `make test` runs the same suite at its short size.
 .PHONY: faults
 faults: venv

@@ -1,6 +1,6 @@
 """``make bench``: eventgate against its peers, same machine, same input, same run.
 
-1. Starts (or reuses) a local Apache Kafka and Redis on dedicated ports (39292, 36379)
+1. Starts (or reuses) a local Apache Kafka and Redis on dedicated ports (19292, 16379)
    with the repo's launcher, creates a fresh set of topics under a per-run prefix.
 2. Builds the workload (``workload.py``, deterministic from ``--seed``), registers its
    event types, validation rules and workflows through the registry client, and
@@ -853,7 +853,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--skip", type=lambda t: t.split(","), default=[], help="floor,quix,faust,eventgate,latency"
     )
-    parser.add_argument("--kafka-port", type=int, default=39292)
+    parser.add_argument("--kafka-port", type=int, default=19292)
     parser.add_argument(
         "--kafka-nodes", type=int, choices=(1, 3), default=1, help="3: a local 3-broker cluster"
     )
@@ -863,7 +863,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="register this many more event types (e.g. 100000) before the workers start",
     )
-    parser.add_argument("--redis-port", type=int, default=36379)
+    parser.add_argument("--redis-port", type=int, default=16379)
     parser.add_argument("--worker-port", type=int, default=38181)
     parser.add_argument("--keep-services", action="store_true", help="leave Kafka/Redis up")
     parser.add_argument("--keep-topics", action="store_true")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-REDIS_PORT = 46379
-CLUSTER_PORT = 49092
+# Fixed ports stay below Linux's ephemeral range (32768-60999): a client connection's
+# source port there can hold a port a service (or the proxy) wants to listen on.
+REDIS_PORT = 26479
+CLUSTER_PORT = 29292  # nodes 29292-29294, controllers 29392-29394
 # everysec: a kill -9 of redis-server loses nothing already written to the kernel (the
 # page cache survives the process); only a machine crash can lose the last second,
 # which test_redis_faults.py simulates by restoring an older copy of the AOF.

@@ -25,8 +25,6 @@ from workload import workload
 from eventgate.devstack.proxy import TcpProxy
 from eventgate.settings import Settings
 
-PROXY_PORT = REDIS_PORT + 1
-
 
 async def _latency(run: FaultRun, proxy: TcpProxy) -> None:
     await run.reach(0.3)
@@ -70,7 +68,7 @@ async def test_redis_link_faults(
     fault: str,
 ) -> None:
     records, ledger = workload(scale.events, seed=11)
-    with TcpProxy("127.0.0.1", REDIS_PORT, port=PROXY_PORT) as proxy:
+    with TcpProxy("127.0.0.1", REDIS_PORT) as proxy:
 
         async def play_fault(run: FaultRun) -> dict[str, Any]:
             await FAULTS[fault](run, proxy)

@@ -1,6 +1,6 @@
 """Secured services of the security tests: SASL_SSL Kafka with ACLs and TLS Redis with ACL
-users, both on ports of their own (``TEST_SECURE_KAFKA_PORT``, default 59092, controller
-+100; ``TEST_REDIS_TLS_PORT``, default 56379), in a fresh folder per test session, and
+users, both on ports of their own (``TEST_SECURE_KAFKA_PORT``, default 29592, controller
++100; ``TEST_REDIS_TLS_PORT``, default 26579), in a fresh folder per test session, and
 stopped by the module fixture that started them. They never touch the shared services."""
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ USERS = ("eventgate", OUTSIDER)
 
 
 def kafka_port() -> int:
-    return int(os.environ.get("TEST_SECURE_KAFKA_PORT", "59092"))
+    return int(os.environ.get("TEST_SECURE_KAFKA_PORT", "29592"))
 
 
 def redis_port() -> int:
-    return int(os.environ.get("TEST_REDIS_TLS_PORT", "56379"))
+    return int(os.environ.get("TEST_REDIS_TLS_PORT", "26579"))
 
 
 def quiet(_: str) -> None:

@@ -4,7 +4,7 @@ broker) and add latency, black-hole the link for a while, or reset every connect
 It runs its own asyncio loop in a daemon thread, so a test drives it from any thread or
 event loop and the proxy keeps forwarding while the test's own loop is busy::
 
-    with TcpProxy("127.0.0.1", 46379) as proxy:   # listens on proxy.port
+    with TcpProxy("127.0.0.1", 26479) as proxy:   # listens on proxy.port (a free one)
         proxy.latency_s = 0.2        # every chunk, each way, waits 200 ms (order kept)
         proxy.blackhole = True       # accept, forward nothing (bytes wait, as in TCP)
         proxy.blackhole = False      # ... and deliver what waited

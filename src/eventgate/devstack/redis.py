@@ -92,7 +92,8 @@ def ensure_redis(
     extra_args: tuple[str, ...] = (),
     aof: str | None = None,
 ) -> RedisService:
-    """A running Redis on ``port`` (or a 3-master cluster on ``port .. port+2``).
+    """A running Redis on ``port`` (or a 3-master cluster on ``port .. port+2``, bus ports
+    ``port+1000 ..``).
 
     ``aof`` turns the append-only file on with that ``appendfsync`` policy (``always``,
     ``everysec`` or ``no``), so a Redis killed and started again (call this again: a dead
@@ -148,6 +149,11 @@ def ensure_redis(
                 f"nodes-{p}.conf",
                 "--cluster-node-timeout",
                 "5000",
+                # The bus port defaults to port+10000, inside Linux's ephemeral range
+                # for the test ports (27000 -> 37000), where a client's source port can
+                # hold it; port+1000 keeps it beside the cluster's own ports.
+                "--cluster-port",
+                str(p + 1000),
             ]
         log(f"redis: starting {name} on 127.0.0.1:{p}")
         service.started.append(spawn(home, name, argv, (p,), data))

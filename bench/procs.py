@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def _status_kib(pid: int, field_name: str) -> int | None:
@@ -23,6 +24,40 @@ def _status_kib(pid: int, field_name: str) -> int | None:
         if line.startswith(field_name + ":"):
             return int(line.split()[1])
     return None
+
+
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (``/proc/{pid}/stat``), or None
+    once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+    return (int(fields[11]) + int(fields[12])) * _TICK_S  # utime, stime (fields 14, 15)
+
+
+def cpu_split(
+    groups: dict[str, list[int]], before: dict[str, float], events: int, seconds: float
+) -> dict[str, Any]:
+    """CPU µs per event of each group of processes since ``before`` (taken with
+    ``cpu_totals``), and the share of the machine's cores they kept busy."""
+    after = cpu_totals(groups)
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    cores = os.cpu_count() or 1
+    return {
+        "usPerEvent": {name: round(s * 1e6 / events, 1) for name, s in used.items()},
+        "busyCores": {name: round(s / seconds, 2) for name, s in used.items()},
+        "machineBusy": round(sum(used.values()) / seconds / cores, 2),
+    }
+
+
+def cpu_totals(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each named group of processes."""
+    return {name: sum(cpu_seconds(pid) or 0.0 for pid in pids) for name, pids in groups.items()}
 
 
 @dataclass

@@ -129,6 +129,16 @@ def table(result: dict[str, Any]) -> str:
             f"{_fmt(d.get('eventsPerS')):>11}{_fmt(d.get('peakRssMiB'), 1):>14}{commands:>18}"
             f"  {d.get('note', '')}"
         )
+    for d in result["drain"]:
+        if d.get("cpu"):
+            name = d["system"] + (f" x{d['workers']}" if d.get("workers") else "")
+            split = ", ".join(
+                f"{who} {us} µs ({d['cpu']['busyCores'][who]} cores)"
+                for who, us in d["cpu"]["usPerEvent"].items()
+            )
+            lines.append(
+                f"  CPU per event, {name}: {split}; machine {d['cpu']['machineBusy']:.0%} busy"
+            )
     lines.append("")
     header = (
         f"{'latency (paced producer)':<20}{'rate':>8}{'achieved':>10}{'matched':>9}"

@@ -42,7 +42,7 @@ import kafka_io
 import redis
 import report
 from kafka_io import Collector, GroupProgress, now_ms
-from procs import Proc
+from procs import Proc, cpu_split, cpu_totals
 from workload import Records, Workload, build_workload
 
 from eventgate.devstack import KafkaCluster, RedisService, ensure_kafka, ensure_redis
@@ -90,6 +90,8 @@ class Run:
     redis_figures: dict[str, Any] = field(default_factory=dict)
     procs: list[Proc] = field(default_factory=list)
     eventgate_src: Path | None = None
+    # pids of the local Kafka nodes and Redis: the drains report their CPU beside the workers'
+    services: dict[str, list[int]] = field(default_factory=dict)
 
     def topic(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -436,6 +438,9 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row: dict[str, Any] = {"system": "eventgate", "workers": workers, "mode": "drain"}
     procs = start_workers(run, group, workers, f"w{workers}")
     first: tuple[float, int] | None = None
+    cpu_groups = {"workers": [p.pid for p in procs], **run.services}
+    cpu_before: dict[str, float] = {}
+    cpu: dict[str, Any] | None = None
     worker_died = False
     done_at: float | None = None
     progress = 0
@@ -457,8 +462,11 @@ async def drain_eventgate(run: Run, workers: int) -> None:
                 at = time.monotonic()
                 if first is None and progress > 0:
                     first = (at, progress)
+                    cpu_before = cpu_totals(cpu_groups)
                 if progress >= target:
                     done_at = at
+                    if first is not None and at - first[0] > 0.2:
+                        cpu = cpu_split(cpu_groups, cpu_before, target - first[1], at - first[0])
                     break
                 await asyncio.sleep(0.05)
         for p in procs:
@@ -471,6 +479,8 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row["commandsSeen"] = seen
     row["commandsExpected"] = expected
     row["redis"] = redis_memory(run.redis_url)
+    if cpu is not None:
+        row["cpu"] = cpu
     notes = []
     if done_at is not None and first is not None:
         seconds = done_at - first[0]
@@ -760,6 +770,10 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
     box = machine(KAFKA_VERSION, str(info.get("redis_version")), args.kafka_nodes)
     run = await setup(args, kafka.bootstrap, redis_service.url)
     run.eventgate_src = eventgate_source(args.eventgate_ref)
+    run.services = {
+        "kafka": [p.pid for p in kafka.broker_processes()],
+        "redis": [p.pid for p in redis_service.processes()],
+    }
     skip = set(args.skip)
     try:
         if "floor" not in skip:

@@ -40,7 +40,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 from redis.exceptions import RedisError
 
-from eventgate.connections import kafka_common
+from eventgate.connections import kafka_common, transactional_producer
 from eventgate.counters.batch import BatchEntry, BatchStore, Outcome
 from eventgate.errors import DependencyUnavailable, EventgateError, RedisBehind
 from eventgate.ingest.decide import Decision, batch_entries, decide_batch
@@ -277,14 +277,10 @@ class IngestProcessor:
                 self._reclaim[tp] = time.monotonic() + RECLAIM_DELAY_S
 
     async def _producer_for(self, tp: TopicPartition) -> AIOKafkaProducer:
-        producer = AIOKafkaProducer(
-            **kafka_common(self.settings, f"eventgate-ingest-{tp.partition}"),
-            transactional_id=(
-                f"{self.settings.topic_prefix}{self.settings.consumer_group}.{tp.topic}."
-                f"{tp.partition}"
-            ),
-            enable_idempotence=True,
-            acks="all",
+        producer = transactional_producer(
+            self.settings,
+            f"eventgate-ingest-{tp.partition}",
+            f"{self.settings.topic_prefix}{self.settings.consumer_group}.{tp.topic}.{tp.partition}",
             transaction_timeout_ms=10_000,
             # A partition's next transaction starts while the previous one's markers are
             # still being written (CONCURRENT_TRANSACTIONS): retry in 10 ms, not 100.

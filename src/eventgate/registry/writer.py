@@ -30,7 +30,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalOperation, KafkaError, ProducerFenced
 
-from eventgate.connections import kafka_common
+from eventgate.connections import kafka_common, transactional_producer
 from eventgate.registry import records as rec
 from eventgate.registry.commands import Decision, Limits, decide
 from eventgate.registry.log import RegistryReader
@@ -172,11 +172,10 @@ class RegistryWriter:
     # -- takeover ------------------------------------------------------------------------
 
     async def _takeover(self) -> None:
-        producer = AIOKafkaProducer(
-            **kafka_common(self.settings, self._client_id),
-            transactional_id=writer_transactional_id(self.settings),
-            enable_idempotence=True,
-            acks="all",
+        producer = transactional_producer(
+            self.settings,
+            self._client_id,
+            writer_transactional_id(self.settings),
             transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
             linger_ms=0,
             # Back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous

@@ -20,11 +20,20 @@ from eventgate.connections import kafka_common, redis_client
 from eventgate.counters.store import CounterStore
 from eventgate.ingest.processor import IngestProcessor
 from eventgate.metrics import Metrics
+from eventgate.registry.model import WorkflowStatus
+from eventgate.registry.requests import CreateType, PutWorkflow, WorkflowBody
 from eventgate.registry.service import Registry
 from eventgate.settings import Settings
 from eventgate.topics import ensure_topics
 
 Record = tuple[bytes | None, bytes]  # (key, value)
+
+
+async def buy_launches_wf(registry: Registry) -> None:
+    """A ``pipeline`` setup: type ``buy`` and the active workflow ``wf`` it launches."""
+    (await registry.request(CreateType(key="buy", name="Buy"))).raise_for_code()
+    body = WorkflowBody(id="wf", name="wf", status=WorkflowStatus.ACTIVE, launch_on=("buy",))
+    (await registry.request(PutWorkflow(workflow=body))).raise_for_code()
 
 
 def event(key: str, contact: str = "c1", **fields: Any) -> Record:

@@ -7,22 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from streams import event, pipeline, produce, read_committed
+from streams import buy_launches_wf, event, pipeline, produce, read_committed
 
 from eventgate.connections import RedisClient
 from eventgate.counters.model import Figures
-from eventgate.registry.model import WorkflowStatus
-from eventgate.registry.requests import CreateType, PutWorkflow, WorkflowBody
-from eventgate.registry.service import Registry
 from eventgate.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-async def _setup(registry: Registry) -> None:
-    (await registry.request(CreateType(key="buy", name="Buy"))).raise_for_code()
-    body = WorkflowBody(id="wf", name="wf", status=WorkflowStatus.ACTIVE, launch_on=("buy",))
-    (await registry.request(PutWorkflow(workflow=body))).raise_for_code()
 
 
 async def _snapshot(redis: RedisClient, prefix: str) -> dict[bytes, tuple[bytes, int]]:
@@ -40,7 +31,7 @@ async def _restore(redis: RedisClient, prefix: str, saved: dict[Any, tuple[bytes
 async def test_writes_redis_lost_are_applied_again(settings: Settings, redis: RedisClient) -> None:
     settings = settings.model_copy(update={"ingest_partitions": 1})
     batches = [[event("buy", f"c{i}", eventId=f"e{n}-{i}") for i in range(100)] for n in range(3)]
-    async with pipeline(settings, _setup) as p:
+    async with pipeline(settings, buy_launches_wf) as p:
         await produce(settings, batches[0])
         await read_committed(settings, "workflow.launch", expect=100, quiet_ms=300)
         saved = await _snapshot(redis, settings.topic_prefix)  # Redis as it will come back

@@ -853,7 +853,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--types", type=int, default=50, help="event types in the mix")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=ints, default=[1], help="e.g. 1,2,4 (drain runs)")
+    parser.add_argument(
+        "--workers",
+        type=ints,
+        default=[1, 2],
+        help="drain runs with 1 and 2 workers by default; ratios and latency use the first",
+    )
     parser.add_argument("--rates", type=ints, default=[5000, 20000, 40000], help="events/s")
     parser.add_argument("--latency-seconds", type=float, default=15.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=3.0, help="s after first output")

@@ -65,6 +65,9 @@ async def test_total_cap_holds_across_instances(settings: Settings) -> None:
     try:
         counts = await _race(registries, 40, "total")
         assert counts == {"registered": 75, "limited": 45}
+        # A reply reaches its requester once its own state holds the change; the other
+        # instances read the registry log at their own pace: compare them caught up.
+        await asyncio.gather(*(r.reader.catch_up() for r in registries))
         snapshots = [r.state.snapshot() for r in registries]
         assert all(s == snapshots[0] for s in snapshots) and len(snapshots[0][0]) == 75
     finally:

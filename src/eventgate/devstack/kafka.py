@@ -31,6 +31,7 @@ from eventgate.devstack.process import (
     port_open,
     spawn,
     stop,
+    stop_on_failure,
     wait_until,
 )
 
@@ -173,10 +174,11 @@ class KafkaCluster:
     started: list[ServiceProcess] = field(default_factory=list)
     secure: bool = False
 
-    def stop(self) -> None:
-        """Stop the nodes this handle started (not the ones it reused)."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the nodes this handle started (not the ones it reused), each given
+        ``timeout`` seconds after SIGTERM before SIGKILL."""
         for node in reversed(self.started):
-            stop(self.home, node)
+            stop(self.home, node, timeout)
         self.started.clear()
 
     def broker_processes(self) -> list[ServiceProcess]:
@@ -302,55 +304,56 @@ def ensure_kafka(
     cluster_id = id_file.read_text().strip()
     heap = "512m" if nodes == 1 else "384m"
     waiting: list[ServiceProcess] = []
-    for node_id in range(1, nodes + 1):
-        node_port = ports[node_id - 1]
-        name = _node_name(node_port, nodes, secure)
-        previous = load_state(home, name)
-        if previous is not None and previous.alive():
-            waiting.append(previous)  # ours from an earlier call, still starting
-            continue
-        if port_open(node_port):
-            raise DevstackError(f"port {node_port} is taken by something that is not our Kafka")
-        node_dir = base / f"node-{node_id}"
-        data = node_dir / "data"
-        node_dir.mkdir(parents=True, exist_ok=True)
-        props = node_dir / "server.properties"
-        props.write_text(_server_properties(node_id, ports, controller_ports, data, security))
-        props.chmod(0o600)  # a secured node's file holds its SASL passwords
-        cp = f"{libs}/*"
-        if not (data / "meta.properties").exists():
-            storage_tool = [java_bin, "-cp", cp, "kafka.tools.StorageTool"]
-            subprocess.run(
-                [
-                    *storage_tool,
-                    *("format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"),
-                    *(security.format_args if security else ()),
-                ],
-                capture_output=True,
-                check=True,
-                env={**os.environ, "LOG_DIR": str(node_dir)},
-            )
-        argv = [
-            java_bin,
-            f"-Xmx{heap}",
-            f"-Xms{heap}",
-            "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={log4j}",
-            f"-Dkafka.logs.dir={node_dir}",
-            "-cp",
-            cp,
-            "kafka.Kafka",
-            str(props),
-        ]
-        log(f"kafka: starting node {node_id} on 127.0.0.1:{node_port}")
-        cluster.started.append(spawn(home, name, argv, (node_port,), node_dir))
-    wait_until(
-        answers,
-        f"Kafka at {bootstrap}",
-        timeout,
-        [*waiting, *cluster.started],
-    )
+    with stop_on_failure(cluster.stop):
+        for node_id in range(1, nodes + 1):
+            node_port = ports[node_id - 1]
+            name = _node_name(node_port, nodes, secure)
+            previous = load_state(home, name)
+            if previous is not None and previous.alive():
+                waiting.append(previous)  # ours from an earlier call, still starting
+                continue
+            if port_open(node_port):
+                raise DevstackError(f"port {node_port} is taken by something that is not our Kafka")
+            node_dir = base / f"node-{node_id}"
+            data = node_dir / "data"
+            node_dir.mkdir(parents=True, exist_ok=True)
+            props = node_dir / "server.properties"
+            props.write_text(_server_properties(node_id, ports, controller_ports, data, security))
+            props.chmod(0o600)  # a secured node's file holds its SASL passwords
+            cp = f"{libs}/*"
+            if not (data / "meta.properties").exists():
+                storage_tool = [java_bin, "-cp", cp, "kafka.tools.StorageTool"]
+                subprocess.run(
+                    [
+                        *storage_tool,
+                        *("format", "-t", cluster_id, "-c", str(props), "--ignore-formatted"),
+                        *(security.format_args if security else ()),
+                    ],
+                    capture_output=True,
+                    check=True,
+                    env={**os.environ, "LOG_DIR": str(node_dir)},
+                )
+            argv = [
+                java_bin,
+                f"-Xmx{heap}",
+                f"-Xms{heap}",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={log4j}",
+                f"-Dkafka.logs.dir={node_dir}",
+                "-cp",
+                cp,
+                "kafka.Kafka",
+                str(props),
+            ]
+            log(f"kafka: starting node {node_id} on 127.0.0.1:{node_port}")
+            cluster.started.append(spawn(home, name, argv, (node_port,), node_dir))
+        wait_until(
+            answers,
+            f"Kafka at {bootstrap}",
+            timeout,
+            [*waiting, *cluster.started],
+        )
     log(f"kafka: Apache Kafka {KAFKA_VERSION} ready at {bootstrap}")
     return cluster

@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -154,6 +154,21 @@ def log_tail(path: str, lines: int = 30) -> str:
         return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+STARTING_GRACE_S = 5.0  # SIGTERM to SIGKILL for a service stopped before it was ready
+
+
+@contextlib.contextmanager
+def stop_on_failure(stop_started: Callable[[float], None]) -> Iterator[None]:
+    """Around starting services: if starting fails or is interrupted (Ctrl-C while ``make
+    up`` waits), stop what was started — the caller gets no handle to stop it with. A
+    service that never got ready has nothing to shut down cleanly: a short grace."""
+    try:
+        yield
+    except BaseException:
+        stop_started(STARTING_GRACE_S)
+        raise
 
 
 def wait_until(

@@ -16,6 +16,7 @@ from eventgate.devstack.process import (
     port_open,
     spawn,
     stop,
+    stop_on_failure,
     wait_until,
 )
 
@@ -69,9 +70,9 @@ class RedisService:
     home: Path
     started: list[ServiceProcess] = field(default_factory=list)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         for proc in reversed(self.started):
-            stop(self.home, proc)
+            stop(self.home, proc, timeout)
         self.started.clear()
 
     def processes(self) -> list[ServiceProcess]:
@@ -112,68 +113,81 @@ def ensure_redis(
         log(f"redis: reusing {'the cluster' if cluster else 'the server'} at {url}")
         return service
     waiting: list[ServiceProcess] = []
-    for p in ports:
-        name = _name(p, cluster)
-        previous = load_state(home, name)
-        if previous is not None and previous.alive():
-            waiting.append(previous)
-            continue
-        if port_open(p):
-            if _pings(cli, p) and not cluster:
+    with stop_on_failure(service.stop):
+        for p in ports:
+            name = _name(p, cluster)
+            previous = load_state(home, name)
+            if previous is not None and previous.alive():
+                waiting.append(previous)
                 continue
-            raise DevstackError(f"port {p} is taken by something that is not our Redis")
-        data = home / name
-        data.mkdir(parents=True, exist_ok=True)
-        argv = [
-            server,
-            "--port",
-            str(p),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(data),
-            "--save",
-            "",
-            *persistence,
-            "--protected-mode",
-            "no",
-            "--daemonize",
-            "no",
-            *extra_args,
-        ]
-        if cluster:
-            argv += [
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                f"nodes-{p}.conf",
-                "--cluster-node-timeout",
-                "5000",
-                # The bus port defaults to port+10000, inside Linux's ephemeral range
-                # for the test ports (27000 -> 37000), where a client's source port can
-                # hold it; port+1000 keeps it beside the cluster's own ports.
-                "--cluster-port",
-                str(p + 1000),
+            if port_open(p):
+                if _pings(cli, p) and not cluster:
+                    continue
+                raise DevstackError(f"port {p} is taken by something that is not our Redis")
+            data = home / name
+            data.mkdir(parents=True, exist_ok=True)
+            argv = [
+                server,
+                "--port",
+                str(p),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                *persistence,
+                "--protected-mode",
+                "no",
+                "--daemonize",
+                "no",
+                *extra_args,
             ]
-        log(f"redis: starting {name} on 127.0.0.1:{p}")
-        service.started.append(spawn(home, name, argv, (p,), data))
-    everyone = [*waiting, *service.started]
-    wait_until(lambda: all(_pings(cli, p) for p in ports), f"Redis on {ports}", timeout, everyone)
-    if cluster and not _cluster_ok(cli, port):
-        if _cli(cli, port, "CLUSTER", "INFO").find("cluster_known_nodes:1") >= 0:
-            nodes = [f"127.0.0.1:{p}" for p in ports]
-            out = subprocess.run(
-                [cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            if out.returncode != 0:
-                raise DevstackError(f"redis-cli --cluster create failed:\n{out.stdout}{out.stderr}")
+            if cluster:
+                argv += [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    f"nodes-{p}.conf",
+                    "--cluster-node-timeout",
+                    "5000",
+                    # The bus port defaults to port+10000, inside Linux's ephemeral range
+                    # for the test ports (27000 -> 37000), where a client's source port can
+                    # hold it; port+1000 keeps it beside the cluster's own ports.
+                    "--cluster-port",
+                    str(p + 1000),
+                ]
+            log(f"redis: starting {name} on 127.0.0.1:{p}")
+            service.started.append(spawn(home, name, argv, (p,), data))
+        everyone = [*waiting, *service.started]
         wait_until(
-            lambda: all(_cluster_ok(cli, p) for p in ports), "Redis Cluster", timeout, everyone
+            lambda: all(_pings(cli, p) for p in ports), f"Redis on {ports}", timeout, everyone
         )
+        if cluster and not _cluster_ok(cli, port):
+            if _cli(cli, port, "CLUSTER", "INFO").find("cluster_known_nodes:1") >= 0:
+                nodes = [f"127.0.0.1:{p}" for p in ports]
+                out = subprocess.run(
+                    [
+                        cli,
+                        "--cluster",
+                        "create",
+                        *nodes,
+                        "--cluster-replicas",
+                        "0",
+                        "--cluster-yes",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                if out.returncode != 0:
+                    raise DevstackError(
+                        f"redis-cli --cluster create failed:\n{out.stdout}{out.stderr}"
+                    )
+            wait_until(
+                lambda: all(_cluster_ok(cli, p) for p in ports), "Redis Cluster", timeout, everyone
+            )
     log(f"redis: ready at {url}{' (cluster)' if cluster else ''}")
     return service
 

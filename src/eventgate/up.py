@@ -88,7 +88,13 @@ def run_up(env: dict[str, str] | None = None) -> int:
         _say(f"topics ready ({len(created)} created) under prefix '{settings.topic_prefix}'")
         python = sys.executable
         for name in ("worker", "api"):
-            child = subprocess.Popen([python, "-m", "eventgate", name], env=env)  # noqa: S603
+            # A session of its own: Ctrl-C in the terminal signals the whole foreground
+            # process group, and a second SIGINT (ours, below) makes uvicorn force its exit,
+            # skipping the API's shutdown; its Kafka clients then hung in asyncio's final
+            # task cancellation until our 20 s kill. Each child now gets exactly one SIGINT.
+            child = subprocess.Popen(  # noqa: S603
+                [python, "-m", "eventgate", name], env=env, start_new_session=True
+            )
             children.append((name, child))
         worker_ok = _wait_http(settings.worker_http_port, "/healthz", 60, children[0][1])
         api_ok = _wait_http(settings.api_port, "/healthz", 60, children[1][1])
@@ -125,10 +131,11 @@ def run_up(env: dict[str, str] | None = None) -> int:
         for _, child in reversed(children):
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)
-        for _, child in reversed(children):
+        for name, child in reversed(children):
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                _say(f"the {name} did not stop within 20 s of SIGINT; killing it")
                 child.kill()
         if redis is not None:
             redis.stop()

@@ -54,7 +54,8 @@ def up_env(services: Any, prefix: str, api_port: int, worker_port: int) -> dict[
 
 @contextlib.asynccontextmanager
 async def running_up(services: Any, prefix: str, folder: Path) -> AsyncIterator[Up]:
-    """``eventgate up`` until the block ends, then Ctrl-C (SIGINT); asserts a clean exit."""
+    """``eventgate up`` until the block ends, then Ctrl-C as a terminal sends it (SIGINT to
+    the whole process group); asserts a clean exit, every child stopping on its own."""
     api_port, worker_port = free_port(), free_port()
     env = up_env(services, prefix, api_port, worker_port)
     output = folder / "up.log"
@@ -64,6 +65,7 @@ async def running_up(services: Any, prefix: str, folder: Path) -> AsyncIterator[
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own, as in a terminal
         )
     try:
         token = None
@@ -76,6 +78,8 @@ async def running_up(services: Any, prefix: str, folder: Path) -> AsyncIterator[
                 await asyncio.sleep(0.2)
         yield Up(process, f"http://127.0.0.1:{api_port}", api_port, token, output, env)
     finally:
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
         code = await asyncio.to_thread(process.wait, 60)
-    assert code == 0, output.read_text()[-3000:]
+    log = output.read_text(errors="replace")
+    assert code == 0, log[-3000:]
+    assert "killing it" not in log, log[-3000:]  # a child that ignored its SIGINT

@@ -2,9 +2,9 @@
 services, and the results file.
 
 Services: the shared single-node test broker (``services`` fixture; never killed here),
-the suite's own Redis on 46379 with the append-only file on (killed, paused, proxied),
-and, for the broker scenario only, its own 3-node Kafka on 49092-49094 (controllers
-49192-49194). Both live under ``{DEVSTACK_HOME}/faults`` and are stopped when the session
+the suite's own Redis on 26479 with the append-only file on (killed, paused, proxied),
+and, for the broker scenario only, its own 3-node Kafka on 29292-29294 (controllers
+29392-29394). Both live under ``{DEVSTACK_HOME}/faults`` and are stopped when the session
 ends (``FAULTS_KEEP_SERVICES=1`` keeps them for the next run).
 
 Results: every scenario's verdict goes to ``tests/faults/results/latest-{scale}.json``;

@@ -139,7 +139,10 @@ def stop(home: Path, service: ServiceProcess, timeout: float = 30.0) -> None:
     if service.alive():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(service.pid, signal.SIGKILL)
-        _reap(service.pid)
+        deadline = time.monotonic() + 10  # SIGKILL is not instant: gone when we return
+        while service.alive() and time.monotonic() < deadline:
+            _reap(service.pid)
+            time.sleep(0.05)
     _state_file(home, service.name).unlink(missing_ok=True)
 
 

@@ -6,6 +6,7 @@ Each test interrupts a real start on ports of its own at the launcher's wait."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,23 +37,24 @@ def _assert_stopped(home: Path, processes: list[ServiceProcess]) -> None:
         assert load_state(home, process.name) is None  # forgotten, not reused next time
 
 
+STARTS: dict[str, tuple[Any, Callable[[Path], object]]] = {
+    "kafka": (kafka, lambda home: kafka.ensure_kafka(home, default_cache(), 28092, log=_quiet)),
+    "redis": (redis, lambda home: redis.ensure_redis(home, port=26679, log=_quiet)),
+}
+
+
+def _quiet(_: str) -> None:
+    """The launcher's progress lines are noise here."""
+
+
 @pytest.mark.timeout(120)
-def test_interrupted_kafka_start_stops_the_node(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("service", list(STARTS))
+def test_an_interrupted_start_stops_what_it_started(
+    service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    module, start = STARTS[service]
     interrupt = Interrupter()
-    monkeypatch.setattr(kafka, "wait_until", interrupt)
+    monkeypatch.setattr(module, "wait_until", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        kafka.ensure_kafka(tmp_path, default_cache(), port=28092, log=lambda _: None)
-    _assert_stopped(tmp_path, interrupt.processes)
-
-
-@pytest.mark.timeout(60)
-def test_interrupted_redis_start_stops_the_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    interrupt = Interrupter()
-    monkeypatch.setattr(redis, "wait_until", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        redis.ensure_redis(tmp_path, port=26679, log=lambda _: None)
+        start(tmp_path)
     _assert_stopped(tmp_path, interrupt.processes)

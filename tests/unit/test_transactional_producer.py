@@ -35,5 +35,6 @@ async def test_the_factory_shortens_the_wait_and_sets_delivery_guarantees(
         assert txn.transactional_id == "txn-id"
         assert producer._sender._acks == -1  # acks="all"
         assert producer._message_accumulator._linger_time == 0.007  # options pass through
+        assert producer._sender._retry_backoff == 0.01  # CONCURRENT_TRANSACTIONS elsewhere
     finally:
         await producer.stop()  # never started: only closes the client

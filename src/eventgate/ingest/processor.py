@@ -282,9 +282,6 @@ class IngestProcessor:
             f"eventgate-ingest-{tp.partition}",
             f"{self.settings.topic_prefix}{self.settings.consumer_group}.{tp.topic}.{tp.partition}",
             transaction_timeout_ms=10_000,
-            # A partition's next transaction starts while the previous one's markers are
-            # still being written (CONCURRENT_TRANSACTIONS): retry in 10 ms, not 100.
-            retry_backoff_ms=10,
             linger_ms=5,
             max_batch_size=256 * 1024,
             compression_type=None,

@@ -178,10 +178,6 @@ class RegistryWriter:
             writer_transactional_id(self.settings),
             transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
             linger_ms=0,
-            # Back-to-back transactions meet CONCURRENT_TRANSACTIONS while the previous
-            # markers are written; aiokafka's default 100 ms backoff then dominated write
-            # latency (p99 ~120 ms -> ~40 ms with 10 ms; bench/api_latency.py).
-            retry_backoff_ms=10,
         )
         await producer.start()  # init_transactions: fences the ex-writer, ends its transaction
         try:

@@ -48,6 +48,12 @@ class RegistryFeedback:
         self._sent: dict[str, tuple[int, Structure]] = {}
         self._touched: dict[str, int] = {}
 
+    def forget(self) -> None:
+        """Forget what was sent: a transaction carrying requests was aborted, so the next
+        batches must ask again (merges and touches are idempotent at the writer)."""
+        self._sent.clear()
+        self._touched.clear()
+
     def _structure(self, state: RegistryState, key: str) -> tuple[int, Structure] | None:
         event_type = state.get(key)
         if event_type is None:

@@ -87,6 +87,7 @@ def _second(seconds: int) -> str:
     return f"{day}T{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
+@lru_cache(maxsize=8192)  # a poll's records share their milliseconds (~0.1 µs a hit, ~0.4 a miss)
 def format_utc_ms(ms: int) -> str:
     """``YYYY-MM-DDThh:mm:ss.mmmZ`` for epoch milliseconds ``ms`` (clamped, never raises)."""
     seconds, millis = divmod(clamp_ms(ms), 1000)

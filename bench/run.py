@@ -883,7 +883,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="register this many more event types (e.g. 100000) before the workers start",
     )
     parser.add_argument("--redis-port", type=int, default=16379)
-    parser.add_argument("--worker-port", type=int, default=38181)
+    parser.add_argument("--worker-port", type=int, default=19181)  # below the ephemeral ports
     parser.add_argument("--keep-services", action="store_true", help="leave Kafka/Redis up")
     parser.add_argument("--keep-topics", action="store_true")
     parser.add_argument(

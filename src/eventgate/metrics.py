@@ -105,6 +105,13 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.transaction_seconds = Histogram(
+            "eventgate_transaction_seconds",
+            "Time of one batch's Kafka transaction, begin to commit returned (its outputs "
+            "produced, its offset committed)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.end_to_end = Histogram(
             "eventgate_end_to_end_seconds",
             "Ingest record timestamp to its launch commands committed, per launching event",

@@ -224,6 +224,7 @@ async def test_prometheus_scrapes_the_right_values_from_a_running_stack(
             transactions = {"committed": batches, "aborted": 0, "fenced": 0}
             await settles(f"eventgate_transactions_total{job}", transactions, by="outcome")
             await settles(f"eventgate_redis_batch_seconds_count{job} >= bool {batches}", 1)
+            await settles(f"eventgate_transaction_seconds_count{job}", batches)
             await settles(f"eventgate_types_auto_registered_total{job}", 1)
             await settles(f"eventgate_registration_limit_hits_total{job}", 0)
             await settles(

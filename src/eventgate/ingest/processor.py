@@ -498,11 +498,13 @@ class IngestProcessor:
 
     async def _commit(self, work: PartitionWork, records: list[OutputRecord], to_pos: int) -> None:
         producer = work.producer
+        started = time.perf_counter()
         async with producer.transaction():
             await self.sender.send(producer, records, self.settings.topic_prefix)
             await producer.send_offsets_to_transaction(
                 {work.tp: to_pos}, self.settings.consumer_group
             )
+        self.metrics.transaction_seconds.observe(time.perf_counter() - started)
         self.metrics.transactions.labels("committed").inc()
 
     def _count(

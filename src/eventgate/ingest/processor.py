@@ -22,8 +22,7 @@ partition's Redis call or transaction commit never holds back another partition'
 or the next poll, and whatever a partition's queue gathered while its previous batch was
 in flight becomes its next batch (small batches at low rates, big ones under load). A
 partition whose queue holds more than a poll's worth is paused at the consumer until its
-runner catches up. Within a partition, the next batch is prepared (steps 1-3) while the
-previous batch's transaction commits (step 4).
+runner catches up.
 """
 
 from __future__ import annotations
@@ -87,19 +86,6 @@ class PartitionWork:
     queue: list[ConsumerRecord[bytes, bytes]] = field(default_factory=list)
     runner: asyncio.Task[None] | None = None
     paused: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """A batch ready for its transaction: applied to Redis, outputs built."""
-
-    from_pos: int
-    to_pos: int
-    size: int  # records read
-    decisions: list[Decision]
-    duplicates: frozenset[int]
-    outputs: list[OutputRecord]  # including the registry requests
-    started: float  # perf_counter when its preparation began
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -208,48 +194,17 @@ class IngestProcessor:
             work.runner = asyncio.create_task(self._drain(work))
 
     async def _drain(self, work: PartitionWork) -> None:
-        """A partition's runner: process its queue, a batch at a time, until it is empty.
-
-        Batches overlap by one stage: the next batch is prepared (decoded, decided, applied
-        to Redis) while the previous one's transaction commits, and its own transaction
-        starts once that commit has returned. Safe for the same reason a crash is: a batch
-        whose Redis part was applied and whose transaction then fails (or never runs) is
-        read again, and Redis answers "already applied"."""
-        committing: asyncio.Task[bool] | None = None
+        """A partition's runner: process its queue, a batch at a time, until it is empty."""
         try:
-            async with work.lock:
-                pos = work.next_pos  # where the next batch starts
-                while not work.closing and self.work.get(work.tp) is work:
-                    batch = None
-                    if work.queue:
-                        records = work.queue[:MAX_BATCH]
-                        del work.queue[:MAX_BATCH]
-                        self._resume_if_caught_up(work)
-                        if records[0].offset < pos:  # in offset order: drop a head already done
-                            records = [r for r in records if r.offset >= pos]
-                        if records:
-                            batch = await self._prepare(work, records, pos)
-                    elif committing is None:
-                        break
-                    if committing is not None:
-                        committed, committing = await committing, None
-                        if not committed:  # read again from its start; `batch` is dropped
-                            pos = work.next_pos
-                            self._resume_if_caught_up(work)  # an aborted batch empties the queue
-                            continue
-                    if batch is not None:
-                        committing = asyncio.create_task(self._finish(work, batch))
-                        pos = batch.to_pos
-                if committing is not None:  # released meanwhile: let the last commit end
-                    await committing
+            while work.queue and not work.closing:
+                records = work.queue[:MAX_BATCH]
+                del work.queue[:MAX_BATCH]
+                self._resume_if_caught_up(work)
+                await self._process(work.tp, records)
+                self._resume_if_caught_up(work)  # an aborted batch empties the queue
         except Exception as exc:  # noqa: BLE001 - handed to run(), which raises it
-            if committing is not None:  # the previous batch is sound: let it commit
-                await asyncio.gather(committing, return_exceptions=True)
             self._failure = exc
         finally:
-            if committing is not None and not committing.done():  # cancelled: shutdown
-                committing.cancel()
-                await asyncio.gather(committing, return_exceptions=True)
             work.runner = None
 
     def _resume_if_caught_up(self, work: PartitionWork) -> None:
@@ -351,43 +306,53 @@ class IngestProcessor:
 
     # -- one batch ----------------------------------------------------------------------
 
-    async def _prepare(
-        self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]], from_pos: int
-    ) -> Batch | None:
-        """Everything of a batch but its transaction: decode, register unknown types,
-        decide, apply to Redis, build the outputs. None: the partition is being released."""
-        started = time.perf_counter()
-        to_pos = records[-1].offset + 1
+    async def _process(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        work = self.work.get(tp)
+        if work is None or work.closing:
+            return  # revoked meanwhile: the next owner processes these records
+        async with work.lock:
+            if work.closing or self.work.get(tp) is not work:
+                return
+            if records and records[0].offset < work.next_pos:  # in offset order: drop a head
+                records = [r for r in records if r.offset >= work.next_pos]
+            if not records:
+                return
+            started = time.perf_counter()
+            try:
+                await self._process_locked(work, records)
+            except (ProducerFenced, IllegalOperation):  # the latter once fencing made it fatal
+                log.warning(
+                    "fenced: another processor owns the partition now",
+                    extra={"partition": tp.partition},
+                )
+                self.metrics.transactions.labels("fenced").inc()
+                self.feedback.forget()
+                work.closing = True
+                self._reclaim[tp] = time.monotonic() + RECLAIM_DELAY_S
+            self.metrics.batch_size.observe(len(records))
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    async def _process_locked(
+        self, work: PartitionWork, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        from_pos, to_pos = work.next_pos, records[-1].offset + 1
         decoded = decode_batch(records, self.settings.max_record_bytes)
         limited = await self._register_unknown(work, decoded)
         if limited is None:
-            return None
+            return  # partition released while the registry was unavailable
         decisions = decide_batch(decoded, self.registry.state, self.validators, limited)
-        duplicates = await self._apply_to_redis(work, from_pos, to_pos, decisions)
-        if duplicates is None:
-            return None
-        outputs = build_outputs(decisions, duplicates, int(self.clock() * 1000))
-        requests = self.feedback.requests(
-            decisions, duplicates, self.registry.state, work.tp, to_pos
-        )
-        records_out = outputs + [OutputRecord("registry.requests", k, v, []) for k, v in requests]
-        return Batch(from_pos, to_pos, len(records), decisions, duplicates, records_out, started)
-
-    async def _finish(self, work: PartitionWork, batch: Batch) -> bool:
-        """Commit a prepared batch's transaction; False if it did not commit (fenced, or
-        a failure after which the partition is read again from the batch's start)."""
+        result = await self._apply_to_redis(work, from_pos, to_pos, decisions)
+        if result is None:
+            return
+        now_ms = int(self.clock() * 1000)
+        outputs = build_outputs(decisions, result, now_ms)
+        requests = self.feedback.requests(decisions, result, self.registry.state, work.tp, to_pos)
         try:
-            await self._commit(work, batch.outputs, batch.to_pos)
-        except (ProducerFenced, IllegalOperation):  # the latter once fencing made it fatal
-            log.warning(
-                "fenced: another processor owns the partition now",
-                extra={"partition": work.tp.partition},
-            )
-            self.metrics.transactions.labels("fenced").inc()
-            work.closing = True
-            self._reclaim[work.tp] = time.monotonic() + RECLAIM_DELAY_S
-            self.feedback.forget()
-            return False
+            await self._commit(work, outputs, requests, to_pos)
+        except (ProducerFenced, IllegalOperation):
+            raise
         except KafkaError as exc:
             log.warning(
                 "transaction failed; the batch will be read again",
@@ -396,13 +361,10 @@ class IngestProcessor:
             self.metrics.transactions.labels("aborted").inc()
             self.feedback.forget()  # its registry requests were not sent
             work.queue.clear()  # fetched after the failed batch: read again after the seek
-            self.consumer.seek(work.tp, batch.from_pos)
-            return False
-        work.next_pos = batch.to_pos
-        self._count(batch.decisions, batch.duplicates, int(self.clock() * 1000))
-        self.metrics.batch_size.observe(batch.size)
-        self.metrics.batch_seconds.observe(time.perf_counter() - batch.started)
-        return True
+            self.consumer.seek(work.tp, from_pos)
+            return
+        work.next_pos = to_pos
+        self._count(decisions, result, int(self.clock() * 1000))  # launches committed
 
     async def _register_unknown(
         self, work: PartitionWork, decoded: list[Event | Rejection]
@@ -496,8 +458,15 @@ class IngestProcessor:
             self.clock,
         )
 
-    async def _commit(self, work: PartitionWork, records: list[OutputRecord], to_pos: int) -> None:
+    async def _commit(
+        self,
+        work: PartitionWork,
+        outputs: list[OutputRecord],
+        requests: list[tuple[bytes, bytes]],
+        to_pos: int,
+    ) -> None:
         producer = work.producer
+        records = outputs + [OutputRecord("registry.requests", k, v, []) for k, v in requests]
         started = time.perf_counter()
         async with producer.transaction():
             await self.sender.send(producer, records, self.settings.topic_prefix)

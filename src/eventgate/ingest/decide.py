@@ -118,7 +118,7 @@ def decide_batch(
         decisions.append(
             Decision(
                 item,
-                item,
+                item,  # the event: an accepted item is one
                 event_type,
                 Outcome.ACCEPTED,
                 None,

@@ -44,8 +44,8 @@ class OutputRecord(NamedTuple):
 
 
 _NAMESPACE_BYTES = COMMAND_NAMESPACE.bytes
-# UUIDv5 = SHA-1 of namespace + name, cut to 128 bits, with the version nibble set to 5 and
-# the variant bits of the next-but-three nibble to RFC 4122's 10xx: per hex digit there.
+# UUIDv5 = SHA-1 of namespace + name, cut to 128 bits; hex digit 12 becomes the version (5)
+# and hex digit 16 gets RFC 4122's variant bits (10xx): what each digit turns into there.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 

@@ -49,8 +49,9 @@ class RegistryFeedback:
         self._touched: dict[str, int] = {}
 
     def forget(self) -> None:
-        """Forget what was sent: a transaction carrying requests was aborted, so the next
-        batches must ask again (merges and touches are idempotent at the writer)."""
+        """Forget what was sent: a transaction carrying requests did not commit (aborted or
+        fenced), so later batches must ask again (merges and touches are idempotent at the
+        writer)."""
         self._sent.clear()
         self._touched.clear()
 

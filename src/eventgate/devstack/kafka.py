@@ -133,6 +133,21 @@ def ensure_kafka_tools_jar(cache: Path, log: Log = print) -> Path:
     return jar
 
 
+# JIT: C1 only. The default tiered JIT compiles Kafka's hot paths with C2 for minutes of
+# load; on two cores shared with the pipeline those compiler threads were half the broker's
+# CPU during a drain: 16.4 CPU µs per event with C2 from a fresh start, 11.9 and 8.8 in the
+# next two drains as it warmed, 7.9 from the start with C1 only (``bench/run.py --workers 1
+# --skip floor,quix,faust,latency --events 600000``; threads read from /proc/<pid>/task).
+# A development broker never runs long enough for C2 to pay back. DEVSTACK_KAFKA_JVM_OPTS
+# adds flags after these (``-XX:TieredStopAtLevel=4`` restores C2).
+JVM_FLAGS = ("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:TieredStopAtLevel=1")
+
+
+def jvm_flags() -> list[str]:
+    """The broker's JVM flags: ``JVM_FLAGS``, then ``$DEVSTACK_KAFKA_JVM_OPTS``."""
+    return [*JVM_FLAGS, *os.environ.get("DEVSTACK_KAFKA_JVM_OPTS", "").split()]
+
+
 def java() -> str:
     """The ``java`` binary: ``$JAVA_HOME/bin/java`` or the one on PATH."""
     java_home = os.environ.get("JAVA_HOME")
@@ -337,8 +352,7 @@ def ensure_kafka(
                 java_bin,
                 f"-Xmx{heap}",
                 f"-Xms{heap}",
-                "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=20",
+                *jvm_flags(),
                 "-Djava.awt.headless=true",
                 f"-Dlog4j2.configurationFile={log4j}",
                 f"-Dkafka.logs.dir={node_dir}",

@@ -100,7 +100,8 @@ def table(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines.append(
         f"machine: {m['cpus']} cpus ({m['cpuModel']}), {m['memGiB']} GiB, Python {m['python']},"
-        f" Kafka {m['kafka']} ({m.get('kafkaNodes', 1)} node(s), local),"
+        f" Kafka {m['kafka']} ({m.get('kafkaNodes', 1)} node(s), local,"
+        f" JIT {m.get('kafkaJit', '?')}),"
         f" Redis {m['redis']} (local);"
         f" load avg before {m['loadBefore']}"
     )

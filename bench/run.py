@@ -762,6 +762,18 @@ def machine(kafka_version: str, redis_version: str, kafka_nodes: int) -> dict[st
     }
 
 
+def broker_jit(pids: list[int]) -> str:
+    """Which JIT the broker runs (a reused broker may have been started with other flags):
+    C1 only with ``-XX:TieredStopAtLevel`` 1-3, else tiered with C2."""
+    flags: list[str] = []
+    with contextlib.suppress(OSError, IndexError):
+        flags = Path(f"/proc/{pids[0]}/cmdline").read_bytes().decode().split("\0")
+    levels = [f.split("=", 1)[1] for f in flags if f.startswith("-XX:TieredStopAtLevel=")]
+    if not flags:
+        return "unknown"
+    return "C1" if levels and levels[-1] in ("1", "2", "3") else "C2"
+
+
 async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: RedisService) -> int:
     from eventgate.devstack.kafka import KAFKA_VERSION
 
@@ -774,6 +786,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
         "kafka": [p.pid for p in kafka.broker_processes()],
         "redis": [p.pid for p in redis_service.processes()],
     }
+    box["kafkaJit"] = broker_jit(run.services["kafka"])
     skip = set(args.skip)
     try:
         if "floor" not in skip:

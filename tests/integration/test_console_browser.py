@@ -9,6 +9,7 @@ asserts what the operator sees. Screenshots: ``test-artifacts/console/``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -37,11 +38,6 @@ from playwright.async_api import Browser, Locator, Page, Route, async_playwright
 
 WAIT_MS = 20_000
 expect.set_options(timeout=WAIT_MS)
-
-
-# A real browser against a real stack on 2 shared cores: a click very rarely lands before
-# the page has wired its handlers (seen once in ~8 clean runs). Re-run while root-caused.
-pytestmark = pytest.mark.flaky(reruns=2)
 
 
 @pytest.fixture(scope="module")
@@ -482,6 +478,38 @@ async def test_rules_editor_shows_server_refusals_inline(page: Page, stack: Stac
     await menu(page, "Review posted", "Validate parameters")
     await expect(enabled).to_be_checked()
     await expect(text).to_have_value(re.compile(r'"name": "sku"'))
+
+
+async def test_rules_editor_is_locked_until_the_stored_rules_arrive(page: Page) -> None:
+    """What is typed before the stored rules load would be overwritten by them (and a save
+    would replace rules nobody saw): the editor's controls wait for the load."""
+    await sign_in(page)
+    release = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route(re.compile(r"/api/v1/event-types/order\.completed/validation$"), held)
+    await menu(page, "Order completed", "Validate parameters")
+    editor = page.get_by_role("dialog", name="Validate parameters: Order completed")
+    text = editor.get_by_label("Rules (JSON)")
+    save = editor.get_by_role("button", name="Save rules")
+    await expect(text).to_be_disabled()
+    await expect(save).to_be_disabled()
+    await expect(editor.get_by_role("button", name="Insert simple-form example")).to_be_disabled()
+    await expect(editor.get_by_role("button", name="Cancel")).to_be_enabled()
+
+    release.set()
+    await expect(text).to_be_enabled()
+    await expect(save).to_be_enabled()
+    await expect(text).to_have_value(re.compile(r'"sku"'))
+    await expect(
+        editor.get_by_role("switch", name="Validate parameters of incoming events")
+    ).to_be_checked()
+    await page.unroute(re.compile(r"/api/v1/event-types/order\.completed/validation$"))
+    await editor.get_by_role("button", name="Cancel").click()
+    await expect(editor).to_be_hidden()
 
 
 async def test_structure_preview_copies_json_and_paths(page: Page, stack: Stack) -> None:

@@ -40,23 +40,37 @@ function parseRules(text) {
 
 // -- the rules editor -------------------------------------------------------------------------
 
-let rulesFor = null; // {type, version}
+let rulesFor = null; // {type, version, onSaved}
+
+/** The editor's controls stay disabled until the type's current rules are in: what is typed
+ * before they arrive would be overwritten by them, and saving unseen rules would replace them. */
+function setRulesLoading(loading) {
+  $("rules-form").setAttribute("aria-busy", String(loading));
+  for (const control of $("rules-form").querySelectorAll("input, textarea, .dialog-body button, [type='submit']")) {
+    control.disabled = loading;
+  }
+}
 
 export async function showRules(t, onSaved) {
-  rulesFor = { type: t, version: t.version, onSaved };
+  const opened = { type: t, version: t.version, onSaved };
+  rulesFor = opened;
   $("rules-title").textContent = `Validate parameters: ${t.name}`;
   $("rules-enabled").checked = Boolean(t.validation && t.validation.enabled);
   $("rules-text").value = "";
   $("rules-text").removeAttribute("aria-invalid");
   showText($("rules-error"), "");
-  openDialog($("rules-dialog"), $("rules-enabled"));
+  setRulesLoading(true);
+  openDialog($("rules-dialog"), $("rules-dialog").querySelector(".close"));
   try {
     const [validation, fresh] = await Promise.all([api.getValidation(t.key), api.getType(t.key)]);
-    rulesFor.version = fresh.version;
+    if (rulesFor !== opened) return; // closed and opened for another type meanwhile
+    opened.version = fresh.version;
     $("rules-enabled").checked = Boolean(validation.enabled);
     $("rules-text").value = validation.rules === null || validation.rules === undefined ? "" : JSON.stringify(validation.rules, null, 2);
+    setRulesLoading(false);
+    $("rules-enabled").focus();
   } catch (err) {
-    if (err.status !== 401) showText($("rules-error"), `Could not load the rules: ${err.message}`);
+    if (rulesFor === opened && err.status !== 401) showText($("rules-error"), `Could not load the rules: ${err.message}`);
   }
 }
 

@@ -3,9 +3,11 @@ services, and the results file.
 
 Services: the shared single-node test broker (``services`` fixture; never killed here),
 the suite's own Redis on 26479 with the append-only file on (killed, paused, proxied),
-and, for the broker scenario only, its own 3-node Kafka on 29292-29294 (controllers
-29392-29394). Both live under ``{DEVSTACK_HOME}/faults`` and are stopped when the session
-ends (``FAULTS_KEEP_SERVICES=1`` keeps them for the next run).
+for the broker scenario only, its own 3-node Kafka on 29292-29294 (controllers
+29392-29394), and for the Kafka-link scenarios a one-node Kafka on 29692 (controller 29792)
+whose second listener, 29693, is reached through a TCP proxy on 29694. They live under
+``{DEVSTACK_HOME}/faults`` and are stopped when the session ends (``FAULTS_KEEP_SERVICES=1``
+keeps them for the next run).
 
 Results: every scenario's verdict goes to ``tests/faults/results/latest-{scale}.json``;
 the full run also renders ``docs/faults.md`` (``tests/faults/render.py``).
@@ -26,11 +28,21 @@ import pytest
 from harness import Verdict
 from pydantic import SecretStr
 from render import render_doc
-from suite import APPENDFSYNC, CLUSTER_PORT, REDIS_PORT, SCALES, Scale
+from suite import (
+    APPENDFSYNC,
+    CLUSTER_PORT,
+    LINK_KAFKA_PORT,
+    LINK_PROXIED_PORT,
+    LINK_PROXY_PORT,
+    REDIS_PORT,
+    SCALES,
+    Scale,
+)
 
 from eventgate.devstack import default_cache, default_home, ensure_kafka, ensure_redis
-from eventgate.devstack.kafka import KafkaCluster
+from eventgate.devstack.kafka import KafkaCluster, ProxiedListener
 from eventgate.devstack.process import stop
+from eventgate.devstack.proxy import TcpProxy
 from eventgate.devstack.redis import RedisService
 from eventgate.settings import Settings
 
@@ -90,6 +102,23 @@ def fault_cluster(fault_home: Path) -> Iterator[KafkaCluster]:
     if not _keep():
         for node in cluster.broker_processes():  # restarted nodes included
             stop(fault_home, node)
+
+
+@pytest.fixture(scope="session")
+def link_kafka(fault_home: Path) -> Iterator[tuple[KafkaCluster, TcpProxy]]:
+    """A one-node Kafka whose second listener is reached through a TCP proxy: workers
+    bootstrapped at the proxy talk to the broker only through it; the harness uses the
+    plain listener. (The proxy starts first: the broker advertises its port.)"""
+    with TcpProxy("127.0.0.1", LINK_PROXIED_PORT, port=LINK_PROXY_PORT) as proxy:
+        cluster = ensure_kafka(
+            fault_home,
+            default_cache(),
+            port=LINK_KAFKA_PORT,
+            proxied=ProxiedListener(LINK_PROXIED_PORT, LINK_PROXY_PORT),
+        )
+        yield cluster, proxy
+        if not _keep():
+            cluster.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 # source port there can hold a port a service (or the proxy) wants to listen on.
 REDIS_PORT = 26479
 CLUSTER_PORT = 29292  # nodes 29292-29294, controllers 29392-29394
+# The Kafka-link broker: plain listener (harness), its controller, the proxied listener
+# (workers) and the proxy in front of it, which that listener advertises.
+LINK_KAFKA_PORT, LINK_PROXIED_PORT, LINK_PROXY_PORT = 29692, 29693, 29694
 # everysec: a kill -9 of redis-server loses nothing already written to the kernel (the
 # page cache survives the process); only a machine crash can lose the last second,
 # which test_redis_faults.py simulates by restoring an older copy of the AOF.

@@ -179,6 +179,19 @@ class NodeSecurity:
     client: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class ProxiedListener:
+    """A second client listener on ``port`` that tells its clients to connect to
+    ``advertised_port`` instead: a TCP proxy listening there and forwarding to ``port``
+    then carries all of those clients' traffic (a broker hands out its advertised address,
+    so a proxy in front of the plain listener is bypassed after the first metadata answer).
+    Brokers and clients on the plain listener talk directly. One node, plaintext only."""
+
+    port: int
+    advertised_port: int
+    name: str = "PROXIED"
+
+
 @dataclass
 class KafkaCluster:
     """A running local Kafka: its bootstrap address and the node processes we started."""
@@ -213,6 +226,7 @@ def _server_properties(
     controller_ports: tuple[int, ...],
     data: Path,
     security: NodeSecurity | None = None,
+    proxied: ProxiedListener | None = None,
 ) -> str:
     n = len(ports)
     voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(controller_ports))
@@ -221,16 +235,22 @@ def _server_properties(
     listener = security.listener if security else "PLAINTEXT"
     controller = security.controller_protocol if security else "PLAINTEXT"
     extra = [f"{key}={value}" for key, value in security.properties.items()] if security else []
+    extra_at = extra_advertised = extra_protocol = ""
+    if proxied is not None:
+        extra_at = f",{proxied.name}://127.0.0.1:{proxied.port}"
+        extra_advertised = f",{proxied.name}://127.0.0.1:{proxied.advertised_port}"
+        extra_protocol = f",{proxied.name}:PLAINTEXT"
     return "\n".join(
         [
             "process.roles=broker,controller",
             f"node.id={node_id}",
             f"controller.quorum.voters={voters}",
-            f"listeners={listener}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}",
-            f"advertised.listeners={listener}://127.0.0.1:{port}",
+            f"listeners={listener}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}{extra_at}",
+            f"advertised.listeners={listener}://127.0.0.1:{port}{extra_advertised}",
             "controller.listener.names=CONTROLLER",
             f"inter.broker.listener.name={listener}",
-            f"listener.security.protocol.map={listener}:{listener},CONTROLLER:{controller}",
+            f"listener.security.protocol.map={listener}:{listener},CONTROLLER:{controller}"
+            f"{extra_protocol}",
             *extra,
             f"log.dirs={data}",
             "num.partitions=1",
@@ -290,10 +310,13 @@ def ensure_kafka(
     log: Log = print,
     timeout: float = 120.0,
     security: NodeSecurity | None = None,
+    proxied: ProxiedListener | None = None,
 ) -> KafkaCluster:
     """A running local Kafka of ``nodes`` combined broker/controller nodes on ports
     ``port .. port+nodes-1`` (controllers on ``port+100 ..``). Reuses nodes that already
     answer; starts the others and waits until the cluster reports every broker."""
+    if proxied is not None and (nodes != 1 or security is not None):
+        raise DevstackError("a proxied listener is for one plaintext node only")
     ports = tuple(port + i for i in range(nodes))
     controller_ports = tuple(port + 100 + i for i in range(nodes))
     bootstrap = ",".join(f"127.0.0.1:{p}" for p in ports)
@@ -333,7 +356,9 @@ def ensure_kafka(
             data = node_dir / "data"
             node_dir.mkdir(parents=True, exist_ok=True)
             props = node_dir / "server.properties"
-            props.write_text(_server_properties(node_id, ports, controller_ports, data, security))
+            props.write_text(
+                _server_properties(node_id, ports, controller_ports, data, security, proxied)
+            )
             props.chmod(0o600)  # a secured node's file holds its SASL passwords
             cp = f"{libs}/*"
             if not (data / "meta.properties").exists():

@@ -4,10 +4,10 @@ services, and the results file.
 Services: the shared single-node test broker (``services`` fixture; never killed here),
 the suite's own Redis on 26479 with the append-only file on (killed, paused, proxied),
 for the broker scenario only, its own 3-node Kafka on 29292-29294 (controllers
-29392-29394), and for the Kafka-link scenarios a one-node Kafka on 29692 (controller 29792)
-whose second listener, 29693, is reached through a TCP proxy on 29694. They live under
-``{DEVSTACK_HOME}/faults`` and are stopped when the session ends (``FAULTS_KEEP_SERVICES=1``
-keeps them for the next run).
+29392-29394), and for the Kafka-link scenarios a one-node Kafka on 29892 (controller 29992)
+whose second listener, 29893, is reached through a TCP proxy on 29894. They live under
+``{DEVSTACK_HOME}/faults`` and are stopped when the session ends, the Kafka-link broker when
+its module does (``FAULTS_KEEP_SERVICES=1`` keeps them for the next run).
 
 Results: every scenario's verdict goes to ``tests/faults/results/latest-{scale}.json``;
 the full run also renders ``docs/faults.md`` (``tests/faults/render.py``).
@@ -104,7 +104,7 @@ def fault_cluster(fault_home: Path) -> Iterator[KafkaCluster]:
             stop(fault_home, node)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def link_kafka(fault_home: Path) -> Iterator[tuple[KafkaCluster, TcpProxy]]:
     """A one-node Kafka whose second listener is reached through a TCP proxy: workers
     bootstrapped at the proxy talk to the broker only through it; the harness uses the

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 REDIS_PORT = 26479
 CLUSTER_PORT = 29292  # nodes 29292-29294, controllers 29392-29394
 # The Kafka-link broker: plain listener (harness), its controller, the proxied listener
-# (workers) and the proxy in front of it, which that listener advertises.
-LINK_KAFKA_PORT, LINK_PROXIED_PORT, LINK_PROXY_PORT = 29692, 29693, 29694
+# (workers) and the proxy in front of it, which that listener advertises. Clear of every
+# other fixed port and its controller (+100): the secured broker's controller is 29692.
+LINK_KAFKA_PORT, LINK_PROXIED_PORT, LINK_PROXY_PORT = 29892, 29893, 29894
 # everysec: a kill -9 of redis-server loses nothing already written to the kernel (the
 # page cache survives the process); only a machine crash can lose the last second,
 # which test_redis_faults.py simulates by restoring an older copy of the AOF.

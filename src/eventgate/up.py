@@ -34,7 +34,9 @@ def _say(message: str) -> None:
     print(f"eventgate up: {message}", file=sys.stderr, flush=True)
 
 
-def _wait_http(port: int, path: str, timeout: float, child: subprocess.Popen[bytes]) -> bool:
+def wait_http(port: int, path: str, timeout: float, child: subprocess.Popen[bytes]) -> bool:
+    """Whether ``http://127.0.0.1:{port}{path}`` answered 200 within ``timeout`` seconds while
+    ``child`` (the process serving it) stayed alive."""
     import urllib.request
 
     deadline = time.monotonic() + timeout
@@ -96,8 +98,8 @@ def run_up(env: dict[str, str] | None = None) -> int:
                 [python, "-m", "eventgate", name], env=env, start_new_session=True
             )
             children.append((name, child))
-        worker_ok = _wait_http(settings.worker_http_port, "/healthz", 60, children[0][1])
-        api_ok = _wait_http(settings.api_port, "/healthz", 60, children[1][1])
+        worker_ok = wait_http(settings.worker_http_port, "/healthz", 60, children[0][1])
+        api_ok = wait_http(settings.api_port, "/healthz", 60, children[1][1])
         if not (worker_ok and api_ok):
             _say("the worker or the API did not come up; see their output above")
             return 1

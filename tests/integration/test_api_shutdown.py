@@ -9,13 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from stack import free_port
 from streams import worker_env
 
 from eventgate.settings import Settings
 from eventgate.topics import ensure_topics
+from eventgate.up import wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -37,15 +37,7 @@ async def test_a_second_sigint_does_not_skip_the_shutdown(
             [sys.executable, "-m", "eventgate", "api"], env=env, stdout=log, stderr=log
         )
     try:
-        async with httpx.AsyncClient() as client, asyncio.timeout(90):
-            while True:
-                assert api.poll() is None, output.read_text()
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
+        assert await asyncio.to_thread(wait_http, port, "/healthz", 90, api), output.read_text()
         # Two SIGINTs 10 ms apart (a double Ctrl-C): uvicorn's own handling turned the
         # second into a forced exit without the lifespan shutdown, and the process hung in
         # asyncio's final task cancellation for 30 s and more.

@@ -1,0 +1,1 @@
+//! What one batch hands to Redis: counter increments, dedupe digests, history records.

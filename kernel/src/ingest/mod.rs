@@ -1,0 +1,3 @@
+//! The ingest stages of one batch, in pipeline order.
+
+pub mod reasons;

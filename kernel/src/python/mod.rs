@@ -1,0 +1,1 @@
+//! The Python surface of the kernel (`eventgate._kernel`): classes and conversions.

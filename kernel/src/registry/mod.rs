@@ -1,0 +1,1 @@
+//! The registry as the hot path sees it: the snapshot and the parameter structures.

@@ -1,0 +1,1 @@
+//! Validation rules (SPEC §4): checks of untrusted rules, compilation, violations.

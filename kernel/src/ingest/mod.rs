@@ -1,3 +1,4 @@
 //! The ingest stages of one batch, in pipeline order.
 
+pub mod event;
 pub mod reasons;

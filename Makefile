@@ -4,14 +4,20 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The Rust kernel (eventgate._kernel): rebuilt into the editable install when its sources change.
+KERNEL_SRC   := $(shell find kernel/src -name '*.rs' 2>/dev/null) kernel/Cargo.toml kernel/Cargo.lock
+KERNEL_STAMP := $(VENV)/.kernel-built
+CARGO        ?= cargo
+CARGO_ENV    := PYO3_PYTHON=$(abspath $(BIN)/python)
 
-.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium prometheus
+.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium prometheus kernel-check kernel-lint kernel-test
 
 help:
 	@echo "make up         run Kafka, Redis, the eventgate worker and API/console (Ctrl-C stops)"
 	@echo "make test       lint + type checks + every test (unit and integration)"
 	@echo "make unit       unit tests only (no services)"
-	@echo "make lint       ruff check and ruff format --check"
+	@echo "make lint       ruff check and ruff format --check; cargo fmt --check and clippy"
+	@echo "make kernel-check  the Rust kernel alone: cargo fmt --check, clippy -D warnings, cargo test"
 	@echo "make typecheck  mypy --strict on src/"
 	@echo "make services   start (or reuse) local Kafka and Redis only"
 	@echo "make down       stop the local Kafka and Redis that the launcher started"
@@ -24,9 +30,14 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(KERNEL_STAMP)
 
-venv: $(STAMP)
+# A change to the kernel's sources rebuilds it in place (cargo, release profile, incremental).
+$(KERNEL_STAMP): $(STAMP) $(KERNEL_SRC)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(KERNEL_STAMP)
+
+venv: $(STAMP) $(KERNEL_STAMP)
 
 up: venv
 	$(BIN)/eventgate up
@@ -37,7 +48,7 @@ services: venv
 down: venv
 	$(BIN)/python -m eventgate.devstack down
 
-test: lint typecheck chromium prometheus
+test: lint typecheck kernel-test chromium prometheus
 	$(BIN)/pytest
 
 # Debian's chromium for the console's browser tests (installs it when missing, as root).
@@ -55,19 +66,30 @@ unit: venv
 integration: venv
 	$(BIN)/pytest tests/integration
 
-lint: venv
+lint: venv kernel-lint
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+
+kernel-lint: venv
+	cd kernel && $(CARGO) fmt --check
+	cd kernel && $(CARGO_ENV) $(CARGO) clippy --locked --all-targets -- -D warnings
+
+# The kernel's own unit tests (pure Rust; the Python-level tests are in tests/).
+kernel-test: venv
+	cd kernel && $(CARGO_ENV) $(CARGO) test --locked
+
+kernel-check: kernel-lint kernel-test
 
 format: venv
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
+	cd kernel && $(CARGO) fmt
 
 typecheck: venv
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache kernel/target src/eventgate/_kernel*.so
 
 # The benchmark (bench/README.md): its own Kafka and Redis on ports 19292/16379, results in
 # bench/results/. The Quix Streams peer runs from its own virtualenv (bench/requirements-quix.txt).

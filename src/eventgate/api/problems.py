@@ -6,7 +6,7 @@ status  code                        when
 ======  ==========================  ===================================================
 400     ``invalid_json``            the body is not JSON (syntax, invalid UTF-8, numbers
                                     Python cannot read, nesting too deep to parse)
-400     ``invalid_header``          an ``If-Match``/``If-None-Match`` that cannot be read
+400     ``invalid_header``          an ``If-Match``/``If-None-Match`` off its pattern
 401     ``unauthorized``            no bearer token, or one that is not configured
 403     ``forbidden``               the token's scopes do not cover the route
 404     ``not_found``               no such event type, workflow, segment or route
@@ -20,12 +20,14 @@ status  code                        when
                                     fields included)
 422     ``invalid_rules``           validation rules refused (SPEC §4);
                                     ``details.path`` points into them
+422     ``id_mismatch``             a workflow or segment body ``id`` not the path's
 422     ``invalid``                 the registry writer refused the values
 429     ``limit``                   the registry holds its maximum number of types
 429     ``rate_limited``            over the caller's rate limit (``Retry-After``)
 503     ``registry_unavailable``    no registry writer answered in time (retriable,
                                     ``Retry-After``)
 503     ``kafka_unavailable``       Kafka unreachable (retriable, ``Retry-After``)
+503     ``redis_unavailable``       Redis unreachable for a history read (retriable)
 ======  ==========================  ===================================================
 """
 

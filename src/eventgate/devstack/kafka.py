@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventgate.devstack.coordinators import warm_within
 from eventgate.devstack.process import (
     DevstackError,
     ServiceProcess,
@@ -394,5 +395,9 @@ def ensure_kafka(
             timeout,
             [*waiting, *cluster.started],
         )
+        # Its internal topics are created and loaded now, not by the first client (whose
+        # retries aiokafka logs as warnings): coordinators.py. In a fresh thread, as above.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, warm_within(bootstrap, client, timeout)).result()
     log(f"kafka: Apache Kafka {KAFKA_VERSION} ready at {bootstrap}")
     return cluster

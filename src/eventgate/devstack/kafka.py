@@ -264,6 +264,16 @@ def _server_properties(
             f"default.replication.factor={rf}",
             "group.initial.rebalance.delay.ms=0",
             "log.retention.check.interval.ms=60000",
+            # KIP-890 verification: the broker asks the transaction coordinator about each
+            # transactional produce of a client older than Produce v12 (aiokafka), and
+            # answers its transient states (CONCURRENT_TRANSACTIONS while the previous
+            # transaction's markers are written, a coordinator loading or slow to answer)
+            # as NOT_ENOUGH_REPLICAS, which aiokafka retries and logs as a warning: on a
+            # one-node broker with RF 1, under load, dozens of them per minute on
+            # registry.replies, registry.requests and workflow.launch. aiokafka adds every
+            # partition to its transaction itself (AddPartitionsToTxn) before the first
+            # produce and flushes before EndTxn; production brokers keep the default.
+            "transaction.partition.verification.enable=false",
             "",
         ]
     )

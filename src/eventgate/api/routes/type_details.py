@@ -90,8 +90,10 @@ async def put_validation(
     if_match: IfMatch = None,
 ) -> ValidationOut:
     current = find_type(request, key)
-    expected = if_match_version(if_match, current.version, key)
+    # The body first: rules that break their documented shape are a 422 whatever the
+    # If-Match says (a 412 would tell a client its schema-invalid body was fine).
     await check_rules(compile_slots(request), body.enabled, body.rules)
+    expected = if_match_version(if_match, current.version, key)
     await send(
         registry_of(request),
         SetValidation(key=key, enabled=body.enabled, rules=body.rules, if_match_version=expected),

@@ -75,7 +75,9 @@ clean:
 # it with a fixed seed and 30 examples per operation). CONTRACT_SEED / CONTRACT_EXAMPLES
 # override both.
 CONTRACT_EXAMPLES ?= 400
-CONTRACT_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+ifndef CONTRACT_SEED
+CONTRACT_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
 
 contract: venv
 	@echo "contract: seed $(CONTRACT_SEED), $(CONTRACT_EXAMPLES) examples per operation"

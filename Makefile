@@ -10,7 +10,7 @@ KERNEL_STAMP := $(VENV)/.kernel-built
 CARGO        ?= cargo
 CARGO_ENV    := PYO3_PYTHON=$(abspath $(BIN)/python)
 
-.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium prometheus kernel-check kernel-lint kernel-test
+.PHONY: help venv up down services test unit integration lint format typecheck clean bench chromium prometheus kernel-check kernel-lint kernel-test contract
 
 help:
 	@echo "make up         run Kafka, Redis, the eventgate worker and API/console (Ctrl-C stops)"
@@ -23,6 +23,8 @@ help:
 	@echo "make down       stop the local Kafka and Redis that the launcher started"
 	@echo "make bench      eventgate vs Quix Streams, faust and the aiokafka floor (~8 min;"
 	@echo "                BENCH_ARGS=--quick for ~3 min; see bench/README.md)"
+	@echo "make contract   the API's OpenAPI contract test, long: 400 examples per operation,"
+	@echo "                a new seed (printed; CONTRACT_SEED=… replays it; ~10 min)"
 	@echo "make faults     the full fault suite (kills, pauses, network faults; ~10 min),"
 	@echo "                results in tests/faults/results/ and docs/faults.md"
 
@@ -90,6 +92,19 @@ typecheck: venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache kernel/target src/eventgate/_kernel*.so
+
+# The API's contract test at length (tests/integration/test_api_contract.py; `make test` runs
+# it with a fixed seed and 30 examples per operation). CONTRACT_SEED / CONTRACT_EXAMPLES
+# override both.
+CONTRACT_EXAMPLES ?= 400
+ifndef CONTRACT_SEED
+CONTRACT_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+
+contract: venv
+	@echo "contract: seed $(CONTRACT_SEED), $(CONTRACT_EXAMPLES) examples per operation"
+	CONTRACT_SEED=$(CONTRACT_SEED) CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) \
+		$(BIN)/pytest tests/integration/test_api_contract.py --timeout 3600 -s
 
 # The benchmark (bench/README.md): its own Kafka and Redis on ports 19292/16379, results in
 # bench/results/. The Quix Streams peer runs from its own virtualenv (bench/requirements-quix.txt).

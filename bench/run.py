@@ -43,11 +43,11 @@ import redis
 import report
 from kafka_io import Collector, GroupProgress, now_ms
 from procs import Proc, cpu_split, cpu_totals
+from registry_load import fill_registry
 from workload import Records, Workload, build_workload
 
 from eventgate.devstack import KafkaCluster, RedisService, ensure_kafka, ensure_redis
 from eventgate.devstack.process import default_cache
-from eventgate.registry.bench import fill_registry
 from eventgate.registry.requests import (
     CreateType,
     PutWorkflow,

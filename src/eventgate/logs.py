@@ -55,6 +55,9 @@ _TRANSIENT = (
     "GroupCoordinatorNotAvailableError",
     "CoordinatorLoadInProgressError",
     "NotCoordinatorForGroupError",
+    # A member joining or leaving is how a group works (the API and the worker of
+    # `eventgate up` both join the registry writer's group, a second apart).
+    "because it is rebalancing",
 )
 
 

@@ -375,6 +375,22 @@ async def test_put_validation_refuses_bad_bodies(api: Api, body: Any) -> None:
     assert (await api.call("GET", f"/event-types/{key}")).json()["version"] == 1
 
 
+async def test_rules_that_break_their_shape_are_422_even_with_a_stale_if_match(
+    api: Api,
+) -> None:
+    """The body is judged before the precondition: a 412 would tell the client its
+    schema-invalid rules were fine."""
+    key = unique("shape")
+    await create(api, key)
+    r = await api.call(
+        "PUT",
+        f"/event-types/{key}/validation",
+        json={"enabled": True, "rules": [{"name": 0, "required": True}]},
+        headers={"If-Match": '"0"'},  # older than the type's version 1
+    )
+    assert r.status_code == 422 and error_of(r)["code"] == "invalid_rules", r.text
+
+
 async def test_validation_of_unknown_type_is_404(api: Api) -> None:
     assert (await api.call("GET", "/event-types/nope-x/validation")).status_code == 404
     r = await api.call("PUT", "/event-types/nope-x/validation", json={"enabled": False})
@@ -531,6 +547,7 @@ async def test_unknown_routes_and_methods_answer_in_the_error_shape(api: Api) ->
     assert r.status_code == 404 and error_of(r)["code"] == "not_found"
     r = await api.call("PUT", "/event-types")
     assert r.status_code == 405 and error_of(r)["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "GET, OPTIONS, POST"
 
 
 async def test_the_registry_keeps_what_the_api_wrote(api: Api) -> None:

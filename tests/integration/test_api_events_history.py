@@ -102,7 +102,7 @@ async def test_posted_events_reach_the_figures_and_the_history(settings: Setting
         )
         assert all(i["outcome"] == "accepted" for i in rest.json()["items"])
         bad = await client.get("/api/v1/history", headers=admin, params={"cursor": "nope"})
-        assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_cursor"
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
         missing = await client.get("/api/v1/event-types/nope/history", headers=admin)
         assert missing.status_code == 404
 

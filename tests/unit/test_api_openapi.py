@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator
 
 from eventgate.api.app import create_app
+from eventgate.api.problems import CODES
 from eventgate.api.routes import dependents, event_types, type_details
 from eventgate.registry.service import Registry
 from eventgate.settings import Settings
@@ -89,9 +90,9 @@ def test_every_route_is_documented_with_its_schemas(
             body = op["requestBody"]["content"]["application/json"]["schema"]
             assert _ref(body) == request and op["requestBody"]["required"] is True
             assert spec["components"]["schemas"][request]["additionalProperties"] is False
-        for code in ("401", "403", "422"):
+        for code in ("401", "403", "413", "422", "429"):
             error = op["responses"][code]["content"]["application/json"]["schema"]
-            assert _ref(error) == "ErrorOut", (method, path, code)
+            assert _ref(error) == f"Error{code}", (method, path, code)
         for param in op.get("parameters", []):
             assert "schema" in param
 
@@ -118,7 +119,28 @@ def test_no_fastapi_default_error_shape_is_advertised(
 ) -> None:
     _, spec = app_and_spec
     assert "HTTPValidationError" not in spec["components"]["schemas"]
-    assert spec["components"]["schemas"]["ErrorOut"]["required"] == ["error"]
+    assert spec["components"]["schemas"]["Error422"]["required"] == ["error"]
+
+
+def test_every_error_answer_names_the_closed_list_of_its_codes(
+    app_and_spec: tuple[Any, dict[str, Any]],
+) -> None:
+    """Each documented error status carries an enum of its codes (docs/api.md's table),
+    and 429 / 503 declare their Retry-After."""
+    _, spec = app_and_spec
+    schemas = spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for status, answer in op["responses"].items():
+                if int(status) < 400:
+                    continue
+                name = _ref(answer["content"]["application/json"]["schema"])
+                detail = _ref(schemas[name]["properties"]["error"])
+                code = schemas[detail]["properties"]["code"]
+                codes = code["enum"] if "enum" in code else [code["const"]]
+                assert codes == list(CODES[int(status)]), (method, path, status)
+                if status in ("429", "503"):
+                    assert "Retry-After" in answer["headers"], (method, path, status)
 
 
 def test_component_schemas_are_valid_json_schema(
@@ -155,3 +177,36 @@ async def test_the_served_document_is_the_generated_one(
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         r = await client.get("/openapi.json")
     assert r.status_code == 200 and r.json() == spec
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/v1/event-types", "GET, OPTIONS, POST"),
+        ("/api/v1/event-types/k1", "DELETE, GET, OPTIONS, PATCH"),
+        ("/api/v1/event-types/k1/validation", "GET, OPTIONS, PUT"),
+        ("/api/v1/events", "OPTIONS, POST"),
+        ("/api/v1/workflows/w-1", "DELETE, GET, OPTIONS, PUT"),
+    ],
+)
+async def test_options_and_405_name_every_documented_method_of_the_path(
+    app_and_spec: tuple[Any, dict[str, Any]], path: str, allow: str
+) -> None:
+    app, spec = app_and_spec
+    template = next(
+        t for t in spec["paths"] if t.count("/") == path.count("/") and t.split("/")[3] in path
+    )
+    documented = {m.upper() for m in spec["paths"][template]} | {"OPTIONS"}
+    assert ", ".join(sorted(documented)) == allow
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        options = await client.options(path)  # no token needed
+        assert options.status_code == 204 and options.headers["allow"] == allow
+        other = next(m for m in ("PUT", "PATCH", "POST") if m not in allow)
+        refused = await client.request(other, path, headers={"Authorization": "Bearer t"})
+        assert refused.status_code == 405 and refused.headers["allow"] == allow
+        assert refused.json()["error"]["code"] == "method_not_allowed"
+        head = await client.head(path, headers={"Authorization": "Bearer t"})
+        assert head.status_code == 405 and head.headers["allow"] == allow
+        unknown = await client.options("/api/v1/no-such-thing")
+        assert unknown.status_code == 404 and "allow" not in unknown.headers

@@ -253,7 +253,8 @@ def test_select_filters() -> None:
 
 def test_cursor_round_trip_and_garbage() -> None:
     assert decode_cursor(encode_cursor((1, 2, 3))) == (1, 2, 3)
-    for bad in ("!!", "YWJj", ""):
+    assert decode_cursor(encode_cursor((-62135596800000, 0, 7))) == (-62135596800000, 0, 7)
+    for bad in ("!!", "YWJj", "", "1.2", "1.2.3.4", "1.-2.3", "٣.1.1"):
         with pytest.raises(BadCursor):
             decode_cursor(bad)
 

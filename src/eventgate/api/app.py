@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from eventgate import __version__
 from eventgate.api.auth import TokenTable
 from eventgate.api.limits import BodyLimit, RateLimit
+from eventgate.api.methods import Methods, method_table
+from eventgate.api.openapi import document
 from eventgate.api.problems import install_error_handlers
 from eventgate.api.ratelimit import RateLimiter
 from eventgate.api.routes import dependents, event_types, events, history, type_details
@@ -112,6 +114,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
     )
+    app.openapi = lambda: document(app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.registry = reg
     app.state.counters = counters
@@ -121,6 +124,7 @@ def create_app(
     install_error_handlers(app)
     limits = {"/api/v1/events": events_limit, **(body_limits or {})}
     app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes, per_path=limits)
+    app.add_middleware(Methods, table=lambda: method_table(app))
     if settings.api_rate_per_s > 0:  # added last, so it runs first: before reading a body
         limiter = RateLimiter(settings.api_rate_per_s, settings.api_burst)
         tokens = app.state.tokens

@@ -131,7 +131,8 @@ class ScopedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         scopes = _required_scopes(self)
-        takes_body = self.body_field is not None
+        # A route may read its body itself (POST /events) and document it in openapi_extra.
+        takes_body = self.body_field is not None or "requestBody" in (self.openapi_extra or {})
 
         async def guarded(request: Request) -> Response:
             if scopes is not None:

@@ -13,11 +13,13 @@ registry writer sees them.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -28,6 +30,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from eventgate.registry.model import KEY_PATTERN, NAME_MAX, Category, WorkflowStatus
+from eventgate.validation.rules import SIMPLE_TYPES
 
 MAX_KEYS = 1000
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
@@ -44,14 +47,23 @@ def _no_surrogates(text: str) -> str:
     return text
 
 
+NOT_BLANK = r"\S"
+"""Names hold a character other than whitespace (the pattern ``/openapi.json`` states)."""
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
 def _not_blank(text: str) -> str:
-    if not text.strip():
+    if not _NOT_BLANK.search(text):
         raise ValueError("must not be blank")
     return text
 
 
 Text = Annotated[str, AfterValidator(_no_surrogates)]
-Name = Annotated[Text, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_not_blank)]
+Name = Annotated[
+    Text,
+    Field(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK),
+    AfterValidator(_not_blank),
+]
 TypeKey = Annotated[
     str,
     Field(
@@ -72,22 +84,64 @@ class Body(BaseModel):
     )
 
 
+def _integral(value: Any) -> Any:
+    """JSON Schema's ``integer`` is a number without a fractional part, so ``24.0`` is one;
+    strings and booleans are still refused (the integers are strict otherwise)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+
+
 class VolumeFloorIn(Body):
     """Alert when fewer than ``events`` arrive in ``hours`` hours."""
 
-    events: StrictInt = Field(ge=1, le=1_000_000_000)
-    hours: StrictInt = Field(ge=1, le=24 * 366)
+    events: Integer = Field(ge=1, le=1_000_000_000)
+    hours: Integer = Field(ge=1, le=24 * 366)
+
+
+SIMPLE_RULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "a parameter of the simple form: its name, whether it is required, and "
+    "optionally its type; a name listed twice is 422 invalid_rules",
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "required": {"type": "boolean"},
+        "type": {"anyOf": [{"enum": sorted(SIMPLE_TYPES)}, {"type": "null"}]},
+    },
+    "required": ["name", "required"],
+    "additionalProperties": False,
+}
 
 
 class ValidationIn(Body):
     """``{"enabled", "rules"}``: rules are the simple form ``[{name, required, type?}]``
-    or a draft-07 JSON Schema for the params object (SPEC §4)."""
+    or a draft-07 JSON Schema for the params object (SPEC §4). Enabled validation needs
+    rules (``[]``: no params allowed)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"enabled": {"const": False}}},
+                {"required": ["rules"], "properties": {"rules": {"type": ["array", "object"]}}},
+            ]
+        }
+    )
 
     enabled: StrictBool
     rules: Any = Field(
         None,
-        description="simple form (a list) or a JSON Schema (an object); null for none",
-        json_schema_extra={"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "null"}]},
+        description="simple form (a list) or a JSON Schema (an object; what it may hold is "
+        "SPEC §4's: one that does not compile is 422 invalid_rules); null for none",
+        json_schema_extra={
+            "anyOf": [
+                {"type": "array", "items": SIMPLE_RULE_SCHEMA},
+                {"type": "object"},
+                {"type": "null"},
+            ]
+        },
     )
 
 
@@ -136,8 +190,10 @@ class ContactFieldConditionIn(Body):
 class WorkflowIn(Body):
     """``PUT /workflows/{id}``: the whole workflow (PUT replaces it)."""
 
-    id: Annotated[str, Field(pattern=ID_PATTERN)] | SkipJsonSchema[None] = Field(
-        None, description="optional; when given it must equal the id in the path"
+    id: Annotated[str, Field(pattern=ID_PATTERN)] | None = Field(
+        None,
+        description="optional (null: left out); when given it must equal the id in the "
+        "path, else 422 id_mismatch",
     )
     name: Name
     status: WorkflowStatus
@@ -149,8 +205,10 @@ class WorkflowIn(Body):
 class SegmentIn(Body):
     """``PUT /segments/{id}``: the whole segment (PUT replaces it)."""
 
-    id: Annotated[str, Field(pattern=ID_PATTERN)] | SkipJsonSchema[None] = Field(
-        None, description="optional; when given it must equal the id in the path"
+    id: Annotated[str, Field(pattern=ID_PATTERN)] | None = Field(
+        None,
+        description="optional (null: left out); when given it must equal the id in the "
+        "path, else 422 id_mismatch",
     )
     name: Name
     event_type_keys: list[TypeKey] = Field(default_factory=list, max_length=MAX_KEYS)

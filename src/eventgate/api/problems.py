@@ -6,7 +6,7 @@ status  code                        when
 ======  ==========================  ===================================================
 400     ``invalid_json``            the body is not JSON (syntax, invalid UTF-8, numbers
                                     Python cannot read, nesting too deep to parse)
-400     ``invalid_header``          an ``If-Match``/``If-None-Match`` that cannot be read
+400     ``invalid_header``          an ``If-Match``/``If-None-Match`` off its pattern
 401     ``unauthorized``            no bearer token, or one that is not configured
 403     ``forbidden``               the token's scopes do not cover the route
 404     ``not_found``               no such event type, workflow, segment or route
@@ -20,12 +20,14 @@ status  code                        when
                                     fields included)
 422     ``invalid_rules``           validation rules refused (SPEC §4);
                                     ``details.path`` points into them
+422     ``id_mismatch``             a workflow or segment body ``id`` not the path's
 422     ``invalid``                 the registry writer refused the values
 429     ``limit``                   the registry holds its maximum number of types
 429     ``rate_limited``            over the caller's rate limit (``Retry-After``)
 503     ``registry_unavailable``    no registry writer answered in time (retriable,
                                     ``Retry-After``)
 503     ``kafka_unavailable``       Kafka unreachable (retriable, ``Retry-After``)
+503     ``redis_unavailable``       Redis unreachable for a history read (retriable)
 ======  ==========================  ===================================================
 """
 
@@ -33,16 +35,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from eventgate.errors import RegistryRefused, RegistryTimeout
+from eventgate.errors import DependencyUnavailable, RegistryRefused, RegistryTimeout
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ def error_response(
 
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON",
+    400: "The body is not JSON, or an If-Match / If-None-Match cannot be read",
     401: "No valid bearer token",
     403: "The token lacks the scope",
     404: "Not found",
@@ -120,19 +122,77 @@ _DESCRIPTIONS = {
     412: "If-Match names another version",
     413: "The body is too large",
     415: "The body is not application/json",
-    422: "The body or a parameter is invalid",
-    429: "The registry is full, or too many requests (Retry-After)",
-    503: "The registry writer or Kafka is unavailable; retry",
+    422: "The body or a parameter is invalid (invalid_request), or refused by meaning: rules "
+    "that do not compile (invalid_rules), a body id other than the path's (id_mismatch), "
+    "values the registry writer refuses (invalid)",
+    429: "The registry is full (limit), or too many requests (rate_limited, Retry-After)",
+    503: "The registry writer, Kafka or Redis is unavailable; retry (Retry-After)",
+}
+CODES: dict[int, tuple[str, ...]] = {
+    400: ("invalid_json", "invalid_header"),
+    401: ("unauthorized",),
+    403: ("forbidden",),
+    404: ("not_found",),
+    409: ("conflict",),
+    412: ("precondition_failed",),
+    413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("invalid_request", "invalid_rules", "id_mismatch", "invalid"),
+    429: ("limit", "rate_limited"),
+    503: ("registry_unavailable", "kafka_unavailable", "redis_unavailable"),
+}
+"""The codes each error status carries (docs/api.md lists when). ``/openapi.json`` gives
+every error answer of a status this closed list as an ``enum``."""
+SCHEMA_BREACHES = frozenset(
+    {
+        "invalid_request",
+        "invalid_json",
+        "invalid_header",
+        "payload_too_large",
+        "unsupported_media_type",
+    }
+)
+"""The codes that mean "the request breaks its documented schema" (its body, a parameter,
+a header, the body limit, the media type): a request valid by ``/openapi.json`` is never
+answered with one of them (the contract test holds the API to that). The other codes are
+refusals by meaning the document names: unknown keys, conflicts, rules that do not
+compile, an id other than the path's, limits, unavailable dependencies."""
+ALWAYS = (401, 403, 413, 422, 429)
+"""What any route under /api/v1 may answer: every one needs a token, the body limit and the
+rate limit run before routing, and any parameter can break its schema."""
+_RETRY_AFTER = {"Retry-After": {"description": "seconds", "schema": {"type": "string"}}}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
 }
 
 
+def _error_model(status: int) -> type[BaseModel]:
+    code_type: Any = Literal[CODES[status]]  # a Literal of the status's codes
+    detail = create_model(
+        f"Error{status}Detail",
+        __base__=ErrorDetail,
+        code=(code_type, Field(description="a stable, machine-readable code")),
+    )
+    return create_model(
+        f"Error{status}", __base__=ErrorOut, __doc__=ErrorOut.__doc__, error=(detail, ...)
+    )
+
+
+_ERROR_MODELS = {status: _error_model(status) for status in CODES}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route: the error shape under each of ``statuses``, and under
-    422 always (it replaces FastAPI's default 422 schema, which is not our shape)."""
-    return {
-        s: {"model": ErrorOut, "description": _DESCRIPTIONS.get(s, "Error")}
-        for s in sorted({*statuses, 422})
-    }
+    """``responses=`` for a route: the error shape, with the codes of each status, under
+    each of ``statuses`` and under :data:`ALWAYS` (422 also replaces FastAPI's default
+    schema, which is not our shape)."""
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*statuses, *ALWAYS}):
+        answers[status] = {"model": _ERROR_MODELS[status], "description": _DESCRIPTIONS[status]}
+        if status in _HEADERS:
+            answers[status]["headers"] = _HEADERS[status]
+    return answers
 
 
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -157,6 +217,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def timeout(_: Request, exc: RegistryTimeout) -> JSONResponse:
         return error_response(
             503, "registry_unavailable", str(exc), headers={"Retry-After": RETRY_AFTER_S}
+        )
+
+    @app.exception_handler(DependencyUnavailable)
+    async def redis_down(_: Request, exc: DependencyUnavailable) -> JSONResponse:
+        log.warning("Redis unavailable while serving a request: %s", exc)
+        return error_response(
+            503, "redis_unavailable", str(exc), headers={"Retry-After": RETRY_AFTER_S}
         )
 
     @app.exception_handler(KafkaError)
@@ -193,9 +260,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = str(exc.detail)
+        headers = dict(exc.headers or {})
         if exc.status_code == 400:
             message = "the body could not be parsed as JSON (syntax, size of a number or depth)"
-        return error_response(exc.status_code, code, message, headers=exc.headers)
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -24,6 +24,7 @@ from eventgate.api.problems import ApiError
 from eventgate.registry.requests import Reply, Request, encode_request
 from eventgate.registry.service import Registry
 from eventgate.validation import RulesError, compile_rules
+from eventgate.validation.rules import SIMPLE_TYPES
 
 COMPILE_CONCURRENCY = 2
 
@@ -33,7 +34,19 @@ def _compile(rules: Any) -> None:
         orjson.dumps(rules)  # what the registry record will need to hold
     except orjson.JSONEncodeError as exc:
         raise RulesError(f"rules cannot be stored as JSON: {exc}") from None
+    if isinstance(rules, list):
+        _check_simple_types(rules)
     compile_rules(rules)
+
+
+def _check_simple_types(rules: list[Any]) -> None:
+    """A simple-form ``type`` is a string or null, as ``/openapi.json`` says; the rules
+    compiler looks an object or array up in a set, which raised ``TypeError`` (a 500)."""
+    for index, rule in enumerate(rules):
+        if isinstance(rule, dict) and not isinstance(rule.get("type"), str | None):
+            raise RulesError(
+                f"type must be one of {', '.join(sorted(SIMPLE_TYPES))}", f"/{index}/type"
+            )
 
 
 async def check_rules(slots: asyncio.Semaphore, enabled: bool, rules: Any) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventgate.devstack.coordinators import warm_within
 from eventgate.devstack.process import (
     DevstackError,
     ServiceProcess,
@@ -263,6 +264,16 @@ def _server_properties(
             f"default.replication.factor={rf}",
             "group.initial.rebalance.delay.ms=0",
             "log.retention.check.interval.ms=60000",
+            # KIP-890 verification: the broker asks the transaction coordinator about each
+            # transactional produce of a client older than Produce v12 (aiokafka), and
+            # answers its transient states (CONCURRENT_TRANSACTIONS while the previous
+            # transaction's markers are written, a coordinator loading or slow to answer)
+            # as NOT_ENOUGH_REPLICAS, which aiokafka retries and logs as a warning: on a
+            # one-node broker with RF 1, under load, dozens of them per minute on
+            # registry.replies, registry.requests and workflow.launch. aiokafka adds every
+            # partition to its transaction itself (AddPartitionsToTxn) before the first
+            # produce and flushes before EndTxn; production brokers keep the default.
+            "transaction.partition.verification.enable=false",
             "",
         ]
     )
@@ -394,5 +405,9 @@ def ensure_kafka(
             timeout,
             [*waiting, *cluster.started],
         )
+        # Its internal topics are created and loaded now, not by the first client (whose
+        # retries aiokafka logs as warnings): coordinators.py. In a fresh thread, as above.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, warm_within(bootstrap, client, timeout)).result()
     log(f"kafka: Apache Kafka {KAFKA_VERSION} ready at {bootstrap}")
     return cluster

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from eventgate.api.auth import Require, Scope
-from eventgate.api.etags import etag, none_match
+from eventgate.api.etags import MAX_HEADER, TAGS_PATTERN, etag, none_match
 from eventgate.api.problems import ApiError, error_responses
 from eventgate.counters.model import Figures
 from eventgate.counters.store import CounterStore
@@ -31,11 +31,29 @@ Producer = Depends(Require(Scope.PRODUCER))
 """POST /events (admin may too)."""
 
 ECHO_MAX = 120
+_TAGS_SCHEMA = {"pattern": TAGS_PATTERN, "maxLength": MAX_HEADER}
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='the type\'s ETag ("3"), several, or *; on mismatch 412. Optional. '
+        "One that breaks the pattern is 400 invalid_header.",
+        json_schema_extra=_TAGS_SCHEMA,
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="answers 304 when current. One that breaks the pattern is 400 invalid_header.",
+        json_schema_extra=_TAGS_SCHEMA,
+    ),
+]
 ETAG_HEADER = {"ETag": {"description": "the type's version", "schema": {"type": "string"}}}
 VERSIONED_READ: dict[int | str, dict[str, Any]] = {
     200: {"headers": ETAG_HEADER},
-    304: {"description": "Not modified"},
-    **error_responses(401, 403, 404),
+    304: {"description": "Not modified", "headers": ETAG_HEADER},
+    **error_responses(400, 401, 403, 404),
 }
 """``responses=`` of a GET that answers with the type's ETag and honours If-None-Match."""
 

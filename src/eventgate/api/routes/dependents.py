@@ -47,7 +47,7 @@ def _same_id(path_id: str, body_id: str | None) -> None:
     if body_id is not None and body_id != path_id:
         raise ApiError(
             422,
-            "invalid_request",
+            "id_mismatch",
             f"id: the body's id {body_id!r} differs from the path's {path_id!r}",
             [{"path": "id", "message": "must equal the id in the path"}],
         )

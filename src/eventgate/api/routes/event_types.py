@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from eventgate.api.auth import ScopedRoute
 from eventgate.api.bodies import CreateTypeIn, TypePatchIn, VolumeFloorIn
@@ -15,6 +15,8 @@ from eventgate.api.routes.common import (
     ETAG_HEADER,
     VERSIONED_READ,
     Admin,
+    IfMatch,
+    IfNoneMatch,
     Reader,
     clear_counters,
     compile_slots,
@@ -47,16 +49,6 @@ MAX_TYPES_FOR_FIGURE_SORT = 1_000_000
 
 FIGURE_SORTS = ("volume24h", "launched24h", "errors24h", "rejected24h")
 SORT_PATTERN = "^-?(" + "|".join([*SORT_FIELDS, "status", *FIGURE_SORTS]) + ")$"
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description='the type\'s ETag ("3"); on mismatch 412. Optional.',
-    ),
-]
-IfNoneMatch = Annotated[
-    str | None, Header(alias="If-None-Match", description="answers 304 when current")
-]
 
 
 def _floor(body: VolumeFloorIn | None) -> VolumeFloorBody | None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,12 +14,12 @@ from eventgate.api.problems import ApiError, error_responses
 from eventgate.api.routes.common import Reader
 from eventgate.api.schemas import ApiModel, iso_ms
 from eventgate.counters.batch import Outcome
-from eventgate.counters.history import BadCursor
+from eventgate.counters.history import CURSOR_PATTERN, BadCursor
 from eventgate.counters.store import CounterStore
-from eventgate.dlq import parse_time
+from eventgate.ingest.rfc3339 import MAX_MS, MIN_MS, parse_rfc3339_ms
 
 router = APIRouter(tags=["history"], route_class=ScopedRoute)
-ERRORS = error_responses(400, 401, 403, 404, 422, 503)
+ERRORS = error_responses(404, 503)
 
 
 class HistoryEntry(ApiModel):
@@ -37,13 +39,41 @@ class HistoryPage(ApiModel):
     next_cursor: str | None
 
 
+_YEAR = re.compile(r"[0-9]{4}")
+
+
+def filter_time(text: str) -> int | None:
+    """Epoch milliseconds of an RFC 3339 ``date-time`` (the parameters' documented format),
+    or None. Times the registry cannot write (before 0001 or after 9999 once in UTC, as
+    ``0001-01-01T00:00:00+01:00``) are still times: as filters they are clamped."""
+    if " " in text:  # the ingest parser's "for readability" spelling is not date-time
+        return None
+    ms = parse_rfc3339_ms(text)
+    if ms is not None or not _YEAR.match(text):
+        return ms
+    year = int(text[:4])
+    if year not in (0, 1, 9999):
+        return None
+    # The same date and time in a year of the same kind (leap or not) in range: if that
+    # is a time, this one is, just out of range.
+    stand_in = "2000" if calendar.isleap(year) else "2001"
+    if parse_rfc3339_ms(stand_in + text[4:]) is None:
+        return None
+    return MIN_MS if year <= 1 else MAX_MS
+
+
 def _time(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise ApiError(422, "invalid_request", f"{name}: {exc}") from exc
+    ms = filter_time(value)
+    if ms is None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{name}: not an RFC 3339 date-time: {value[:64]!r}",
+            [{"path": name, "message": "not an RFC 3339 date-time"}],
+        )
+    return ms
 
 
 async def _page(
@@ -67,8 +97,8 @@ async def _page(
             limit=limit,
             cursor=cursor,
         )
-    except BadCursor as exc:
-        raise ApiError(400, "bad_cursor", str(exc) or "the cursor is not valid") from exc
+    except BadCursor as exc:  # the parameter's pattern let it through: cannot happen
+        raise ApiError(422, "invalid_request", str(exc) or "the cursor is not valid") from exc
     items = []
     for item in found:
         shape: dict[str, Any] = item.to_json()
@@ -79,6 +109,18 @@ async def _page(
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Text = Annotated[str | None, Query(max_length=300)]
+Cursor = Annotated[
+    str | None,
+    Query(pattern=CURSOR_PATTERN, description="nextCursor of the previous page"),
+]
+Since = Annotated[
+    str | None,
+    Query(description="RFC 3339, inclusive", json_schema_extra={"format": "date-time"}),
+]
+Until = Annotated[
+    str | None,
+    Query(description="RFC 3339, inclusive", json_schema_extra={"format": "date-time"}),
+]
 
 
 @router.get("/history", dependencies=[Reader], response_model=HistoryPage, responses=ERRORS)
@@ -87,10 +129,10 @@ async def history(
     type: Text = None,
     contact: Text = None,
     outcome: Outcome | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339, inclusive")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339, exclusive")] = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 50,
-    cursor: Text = None,
+    cursor: Cursor = None,
 ) -> HistoryPage:
     """Recent events across types, newest first."""
     return await _page(request, type, contact, outcome, since, until, limit, cursor)
@@ -107,10 +149,10 @@ async def type_history(
     key: str,
     contact: Text = None,
     outcome: Outcome | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339, inclusive")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339, exclusive")] = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 50,
-    cursor: Text = None,
+    cursor: Cursor = None,
 ) -> HistoryPage:
     """One type's recent events, newest first."""
     if request.app.state.registry.state.get(key) is None:

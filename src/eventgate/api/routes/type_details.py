@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from eventgate.api.auth import ScopedRoute
 from eventgate.api.bodies import ValidationIn
@@ -15,6 +15,8 @@ from eventgate.api.routes.common import (
     ETAG_HEADER,
     VERSIONED_READ,
     Admin,
+    IfMatch,
+    IfNoneMatch,
     Reader,
     compile_slots,
     find_type,
@@ -35,14 +37,6 @@ from eventgate.registry.requests import SetValidation
 from eventgate.registry.service import Registry
 
 router = APIRouter(tags=["event types"], route_class=ScopedRoute)
-
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", description='the type\'s ETag ("3"); on mismatch 412. Optional.'),
-]
-IfNoneMatch = Annotated[
-    str | None, Header(alias="If-None-Match", description="answers 304 when current")
-]
 
 
 def dependency_items(registry: Registry, key: str) -> list[DependencyOut]:
@@ -96,8 +90,10 @@ async def put_validation(
     if_match: IfMatch = None,
 ) -> ValidationOut:
     current = find_type(request, key)
-    expected = if_match_version(if_match, current.version, key)
+    # The body first: rules that break their documented shape are a 422 whatever the
+    # If-Match says (a 412 would tell a client its schema-invalid body was fine).
     await check_rules(compile_slots(request), body.enabled, body.rules)
+    expected = if_match_version(if_match, current.version, key)
     await send(
         registry_of(request),
         SetValidation(key=key, enabled=body.enabled, rules=body.rules, if_match_version=expected),

@@ -1,6 +1,7 @@
-"""Registry start-up figures: load time and memory per type.
+"""Registry start-up figures: load time and memory per type (a benchmark: it lives with the
+others under ``bench/``, and ``bench/run.py`` uses its ``fill_registry``).
 
-    .venv/bin/python -m eventgate.registry.bench --bootstrap 127.0.0.1:29092 --types 10000
+    .venv/bin/python bench/registry_load.py --bootstrap 127.0.0.1:29092 --types 10000
 
 Writes ``--types`` event-type records (each with a ``--params``-param structure) to a
 fresh registry topic, then loads it into a new ``RegistryState`` twice: once timed

@@ -38,9 +38,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cpusplit
 import kafka_io
 import redis
 import report
+from cpusplit import Sampler
 from kafka_io import Collector, GroupProgress, now_ms
 from procs import Proc, cpu_split, cpu_totals
 from workload import Records, Workload, build_workload
@@ -90,6 +92,8 @@ class Run:
     redis_figures: dict[str, Any] = field(default_factory=dict)
     procs: list[Proc] = field(default_factory=list)
     eventgate_src: Path | None = None
+    pyspy: Path | None = None  # the sampler of --profile-split, None when off or missing
+    pyspy_version: str = ""
     # pids of the local Kafka nodes and Redis: the drains report their CPU beside the workers'
     services: dict[str, list[int]] = field(default_factory=dict)
 
@@ -426,21 +430,31 @@ async def drain_peer(run: Run, system: str) -> None:
     log(f"  {system}: {row.get('eventsPerS')} events/s over {row.get('seconds')} s")
 
 
-async def drain_eventgate(run: Run, workers: int) -> None:
+async def drain_eventgate(run: Run, workers: int, sampled: bool = False) -> None:
+    """One drain by ``workers`` worker processes; ``sampled``: py-spy samples them from the
+    first observed commit to the last (``cpusplit``), for the split of their CPU."""
     args = run.args
-    group = f"{run.prefix}eventgate-w{workers}"
+    label = f"w{workers}" + ("-sampled" if sampled else "")
+    group = f"{run.prefix}eventgate-{label}"
     redis_flush(run.redis_url)
     target = len(run.records)
     expected = run.records.launches + run.records.stops
     start = {p: 0 for p in run.prefill_end}
     since = await kafka_io.topic_ends(run.bootstrap, command_topics(run, "eventgate"))
-    log(f"drain: eventgate, {workers} worker(s), {target:,} events")
+    log(
+        f"drain: eventgate, {workers} worker(s), {target:,} events"
+        + (f", sampled by py-spy at {args.profile_rate} Hz" if sampled else "")
+    )
     row: dict[str, Any] = {"system": "eventgate", "workers": workers, "mode": "drain"}
-    procs = start_workers(run, group, workers, f"w{workers}")
+    if sampled:
+        row["variant"] = "sampled"
+    procs = start_workers(run, group, workers, label)
     first: tuple[float, int] | None = None
     cpu_groups = {"workers": [p.pid for p in procs], **run.services}
     cpu_before: dict[str, float] = {}
     cpu: dict[str, Any] | None = None
+    samplers: list[Sampler] = []
+    kernel_label = "pure stages"
     worker_died = False
     done_at: float | None = None
     progress = 0
@@ -463,17 +477,28 @@ async def drain_eventgate(run: Run, workers: int) -> None:
                 if first is None and progress > 0:
                     first = (at, progress)
                     cpu_before = cpu_totals(cpu_groups)
+                    if sampled and run.pyspy is not None:
+                        samplers = start_samplers(run, run.pyspy, procs, label)
+                        cpu_groups["py-spy"] = [s.sampler_pid for s in samplers if s.sampler_pid]
+                        if any(cpusplit.kernel_loaded(p.pid) for p in procs):
+                            kernel_label = "kernel"
                 if progress >= target:
                     done_at = at
+                    for s in samplers:
+                        s.stopped = time.monotonic()
                     if first is not None and at - first[0] > 0.2:
                         cpu = cpu_split(cpu_groups, cpu_before, target - first[1], at - first[0])
                     break
                 await asyncio.sleep(0.05)
+        for s in samplers:
+            s.stop()
         for p in procs:
             p.sample()
         row["peakRssMiB"] = max((p.peak_rss_mib for p in procs), default=None)
         row["peakRssMiBEach"] = [p.peak_rss_mib for p in procs]
     finally:
+        for s in samplers:
+            s.stop()
         stop_all(procs)
     seen = await count_commands(run, "eventgate", since, expected)
     row["commandsSeen"] = seen
@@ -481,7 +506,22 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row["redis"] = redis_memory(run.redis_url)
     if cpu is not None:
         row["cpu"] = cpu
+        if samplers:
+            figures = cpusplit.split(
+                samplers,
+                cpu["usPerEvent"]["workers"],
+                cpu["busyCores"]["workers"],
+                kernel_label,
+                run.pyspy_version,
+            )
+            if figures["samples"]:
+                cpu["split"] = figures
+            else:
+                tails = "\n".join(s.proc.tail(5) for s in samplers if s.proc is not None)
+                run.problems.append(f"eventgate x{workers}: py-spy took no samples:\n{tails}")
     notes = []
+    if sampled:
+        notes.append("informational: py-spy attached, for the CPU split (cpusplit.py)")
     if done_at is not None and first is not None:
         seconds = done_at - first[0]
         counted = target - first[1]
@@ -506,6 +546,36 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row["note"] = "; ".join(notes)
     run.drain.append(row)
     log(f"  eventgate x{workers}: {row.get('eventsPerS')} events/s, commands {seen:,}")
+    if cpu is not None and cpu.get("split"):
+        log(cpusplit.summary_line(f"x{workers}", cpu["split"]).strip())
+
+
+def start_samplers(run: Run, pyspy: Path, procs: list[Proc], label: str) -> list[Sampler]:
+    """A py-spy per worker; raw stacks under ``.work/profiles`` (kept after the run)."""
+    folder = WORK / "profiles"
+    return [
+        Sampler(
+            pyspy,
+            p.pid,
+            run.args.profile_rate,
+            folder / f"{run.prefix}eventgate-{label}-{i}.raw",
+            WORK / "logs" / f"{run.prefix}py-spy-{label}-{i}.log",
+        ).start()
+        for i, p in enumerate(procs)
+    ]
+
+
+async def drains_eventgate(run: Run) -> None:
+    """The eventgate drain rows. With ``--profile-split`` each worker count drains the
+    same topic twice: plain (the figure that counts: ratios, targets), then sampled by
+    py-spy for the split of the workers' CPU. A native-stack sample pauses the worker for
+    about 2 ms, so sampling the counted drain would slow it by ~a quarter at 100 Hz (and
+    by less for a revision with shallower stacks, which would bias before/after ratios);
+    the pair also shows what the sampler costs, every run."""
+    for workers in run.args.workers:
+        await drain_eventgate(run, workers)
+        if run.pyspy is not None:
+            await drain_eventgate(run, workers, sampled=True)
 
 
 # ---------------------------------------------------------------- latency runs
@@ -782,6 +852,12 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
     box = machine(KAFKA_VERSION, str(info.get("redis_version")), args.kafka_nodes)
     run = await setup(args, kafka.bootstrap, redis_service.url)
     run.eventgate_src = eventgate_source(args.eventgate_ref)
+    if args.profile_split:
+        run.pyspy = cpusplit.pyspy_binary()
+        if run.pyspy is None:
+            run.problems.append("py-spy not found (make bench installs it): no CPU split")
+        else:
+            run.pyspy_version = cpusplit.pyspy_version(run.pyspy)
     run.services = {
         "kafka": [p.pid for p in kafka.broker_processes()],
         "redis": [p.pid for p in redis_service.processes()],
@@ -798,8 +874,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
         if "faust" not in skip:
             await drain_peer(run, "faust-naive")
         if "eventgate" not in skip:
-            for workers in args.workers:
-                await drain_eventgate(run, workers)
+            await drains_eventgate(run)
         if "latency" not in skip:
             if "eventgate" not in skip:
                 await latency_eventgate(run, args.rates, args.workers[0])
@@ -846,6 +921,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
     if eg:
         result["redis"] = {"afterEventgateDrain": eg[0].get("redis")}
     result["ratios"] = report.ratios(run.drain)
+    result["profileOverhead"] = report.profile_overhead(run.drain)
     result["verdicts"] = report.verdicts(result)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
     print()
@@ -904,6 +980,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="bench the worker of this git revision (e.g. HEAD) instead of the work tree's",
     )
+    parser.add_argument(
+        "--profile-split",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after each eventgate drain, drain again with py-spy sampling the workers, and"
+        " split their CPU by component (bench/cpusplit.py)",
+    )
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples/s")
     given = sys.argv[1:] if argv is None else argv
     if "--quick" in given:  # smaller defaults; options given explicitly still win
         parser.set_defaults(

@@ -27,12 +27,15 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -263,24 +266,107 @@ def worker_env(run: Run, group: str, index: int) -> dict[str, str]:
 
 
 def eventgate_source(ref: str | None) -> Path | None:
-    """``src/`` of git revision ``ref`` exported under ``.work`` (``git archive``: read
-    only, the work tree and index stay untouched), to bench a committed worker while the
-    work tree is mid-change; None: the work tree's own (installed) eventgate."""
+    """The Python source folder of git revision ``ref``, exported under ``.work/rev-<sha>``
+    (``git archive`` of the whole tree: read only, the work tree and index stay untouched)
+    with its kernel extension built when the revision has one (``kernel_build``), to bench
+    a committed worker while the work tree is mid-change; None: the work tree's own
+    (installed, editable) eventgate. Cached per sha."""
     if not ref:
         return None
     git = shutil.which("git") or "git"
     sha = subprocess.run(  # noqa: S603 - git with a revision the user named
         [git, "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
-    target = WORK / f"src-{sha}"
-    if not (target / "src" / "eventgate").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
+    target = WORK / f"rev-{sha}"
+    exported = target / ".exported"
+    if not exported.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
         archive = subprocess.run(  # noqa: S603
-            [git, "archive", "--format=tar", sha, "src"], cwd=ROOT, capture_output=True, check=True
+            [git, "archive", "--format=tar", sha], cwd=ROOT, capture_output=True, check=True
         )
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(target, filter="data")
-    return target / "src"
+        exported.touch()
+    source = target / python_source(target)
+    if (target / "kernel" / "Cargo.toml").exists():
+        kernel_build(target, source, sha)
+    check_import(source, kernel=(target / "kernel" / "Cargo.toml").exists())
+    log(f"eventgate of {ref} ({sha}) from {source.relative_to(ROOT)}")
+    return source
+
+
+def python_source(tree: Path) -> str:
+    """Where the revision keeps its Python package: maturin's ``python-source``, else src."""
+    try:
+        config = tomllib.loads((tree / "pyproject.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return "src"
+    return str(config.get("tool", {}).get("maturin", {}).get("python-source", "src"))
+
+
+def kernel_build(tree: Path, source: Path, sha: str) -> None:
+    """Build the revision's ``eventgate._kernel`` the way its own ``pip install`` would
+    (``maturin build`` with the revision's pyproject: its manifest path, module name,
+    profile, features, ``Cargo.lock``) for this interpreter, and put the extension from the
+    wheel next to the exported package. One cargo target folder for every revision
+    (``.work/cargo-target``), so only the kernel crate itself is compiled again."""
+    if any((source / "eventgate").glob("_kernel*.so")):
+        return
+    maturin = Path(sys.executable).parent / "maturin"
+    if not maturin.exists():
+        raise SystemExit(f"--eventgate-ref {sha}: it has a kernel, and {maturin} is missing")
+    dist = tree / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    build_log = WORK / "logs" / f"kernel-build-{sha}.log"
+    build_log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(WORK / "cargo-target")}
+    log(f"building the kernel of {sha} (maturin build --release; log {build_log.name})")
+    started = time.perf_counter()
+    with build_log.open("wb") as out:
+        code = subprocess.call(  # noqa: S603 - maturin of this venv, the revision's tree
+            [str(maturin), "build", "--release", "--interpreter", str(PY), "--out", str(dist)],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=3600,
+        )
+    if code != 0:
+        tail = "\n".join(build_log.read_text(errors="replace").splitlines()[-30:])
+        raise SystemExit(f"the kernel of {sha} did not build ({code}):\n{tail}")
+    wheels = sorted(dist.glob("*.whl"))
+    if not wheels:
+        raise SystemExit(f"the kernel of {sha}: maturin wrote no wheel into {dist}")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        members = [n for n in wheel.namelist() if re.fullmatch(r"eventgate/_kernel[.\w-]*\.so", n)]
+        if len(members) != 1:
+            raise SystemExit(f"the kernel of {sha}: not one eventgate/_kernel*.so in {wheels[-1]}")
+        (source / members[0]).write_bytes(wheel.read(members[0]))
+    log(f"built the kernel of {sha} in {time.perf_counter() - started:.0f} s")
+
+
+def check_import(source: Path, kernel: bool) -> None:
+    """The workers (``PYTHONPATH=source``) import eventgate, and its kernel when the
+    revision has one, from ``source``: not the editable install of the work tree."""
+    probe = "import eventgate; print(eventgate.__file__)"
+    if kernel:
+        probe += "; import eventgate._kernel as k; print(k.__file__)"
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    out = subprocess.run(  # noqa: S603 - this interpreter
+        [str(PY), "-c", probe], env=env, cwd=WORK, capture_output=True, text=True, check=False
+    )
+    files = out.stdout.split()
+    if (
+        out.returncode != 0
+        or not files
+        or not all(Path(f).resolve().is_relative_to(source.resolve()) for f in files)
+    ):
+        raise SystemExit(
+            f"the exported eventgate in {source} does not import from there:"
+            f" {out.stdout.strip()} {out.stderr.strip()[-2000:]}"
+        )
 
 
 def start_workers(run: Run, group: str, count: int, label: str) -> list[Proc]:

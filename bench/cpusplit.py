@@ -178,12 +178,10 @@ def frame_owner(frame: str) -> Owner | None:
         return Owner(AIOKAFKA_SHARED, module, weak=True)
     if top in ("redis", "hiredis"):
         return Owner(REDIS, top)
-    if (
-        top in ("asyncio", "selectors.py")
-        or path.startswith("lib-dynload/_asyncio")
-        or filename.endswith("/_asynciomodule.c")
-    ):
-        return Owner(LOOP, top.removesuffix(".py") if top != "lib-dynload" else "_asyncio")
+    if top in ("asyncio", "selectors.py"):
+        return Owner(LOOP, top.removesuffix(".py"))
+    if path.startswith("lib-dynload/_asyncio") or filename.endswith("/_asynciomodule.c"):
+        return Owner(LOOP, "_asyncio")
     if top == "uvloop" or "/uvloop/" in filename:
         return Owner(LOOP, "uvloop")
     if LIBUV_SYMBOL.match(name) and ("uvloop" in filename or "libuv" in filename):

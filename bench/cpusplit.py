@@ -373,6 +373,16 @@ def split(
     }
 
 
+def at_plain_cpu(figures: dict[str, Any], plain_us_per_event: float) -> None:
+    """Add each component's share of the plain drain's worker CPU per event (the drain
+    without the sampler, just before): the sampled drain's own CPU per event runs a few
+    µs higher, and nothing says which component the extra belongs to, so this reading
+    assumes it is spread like the samples."""
+    figures["plainWorkerUsPerEvent"] = plain_us_per_event
+    for v in figures["components"].values():
+        v["usPerEventAtPlainCpu"] = round(v["share"] * plain_us_per_event, 1)
+
+
 def summary_line(name: str, figures: dict[str, Any]) -> str:
     """The split as one printed line: each component's µs per event and share."""
     comps = figures["components"]
@@ -390,10 +400,19 @@ def summary_line(name: str, figures: dict[str, Any]) -> str:
             text += f" [GC {figures['gcUsPerEvent']}]"
         parts.append(text)
     worst = max((v["ci95UsPerEvent"] for v in comps.values()), default=0.0)
+    share = comps[KERNEL]["share"]
+    whole = figures["workerUsPerEvent"]
+    versus = f"{figures['kernelLabel']} vs the rest {share * whole:.1f} / {(1 - share) * whole:.1f}"
+    plain = figures.get("plainWorkerUsPerEvent")
+    if plain:
+        versus += (
+            f" µs (at the plain drain's {plain} µs/event:"
+            f" {share * plain:.1f} / {(1 - share) * plain:.1f})"
+        )
     return (
         f"  worker CPU µs/event by component, {name}: "
         + ", ".join(parts)
-        + f"; {figures['samples']:,} samples at {figures['rateHz']} Hz over"
+        + f"; {versus}; {figures['samples']:,} samples at {figures['rateHz']} Hz over"
         f" {figures['windowSeconds']} s, ±{worst} µs at 95 % at most"
         f" (coverage {figures['coverage']})"
     )

@@ -234,7 +234,7 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    drain = [d for d in result["drain"] if d.get("eventsPerS")]
+    drain = [d for d in result["drain"] if d.get("eventsPerS") and not d.get("variant")]
     names = [row_name(d) for d in drain]
     rates = [d["eventsPerS"] for d in drain]
     colours = ["#d62728" if d["system"] == "eventgate" else "#7f7f7f" for d in drain]

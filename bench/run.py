@@ -662,6 +662,10 @@ async def drains_eventgate(run: Run) -> None:
         await drain_eventgate(run, workers)
         if run.pyspy is not None:
             await drain_eventgate(run, workers, sampled=True)
+            plain, sampled = run.drain[-2], run.drain[-1]
+            figures = sampled.get("cpu", {}).get("split")
+            if figures and plain.get("cpu"):
+                cpusplit.at_plain_cpu(figures, plain["cpu"]["usPerEvent"]["workers"])
 
 
 # ---------------------------------------------------------------- latency runs

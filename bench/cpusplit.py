@@ -267,6 +267,7 @@ class Sampler:
     rate: int
     output: Path
     log: Path
+    native: bool = True  # False: Python frames only, --nonblocking (pyspy_cost.py compares)
     proc: Proc | None = None
     started: float = 0.0
     stopped: float = 0.0
@@ -280,7 +281,7 @@ class Sampler:
             "record",
             "--pid",
             str(self.pid),
-            "--native",
+            "--native" if self.native else "--nonblocking",
             "--rate",
             str(self.rate),
             "--format",

@@ -3,8 +3,9 @@ native frames, each sample given to one component, the shares turned into CPU µ
 with the worker's CPU time measured from ``/proc`` over the same window.
 
 The sampler is ``py-spy record --native --format raw``: every sample is one collapsed stack
-(outermost frame first) of a thread that was running, idle threads left out (py-spy's
-default), so the samples are a draw from the worker's CPU time, not from its wall time.
+(outermost frame first) of a thread that was running or runnable, idle threads left out
+(py-spy's default), so the samples are a draw from the worker's CPU time (plus its waits
+for a core on a busy machine: ``coverage`` says how much), not from its wall time.
 
 **Which component a sample belongs to.** Its frames are read from the innermost outwards;
 the first frame that has an owner decides (rules in ``frame_owner``):
@@ -22,26 +23,29 @@ the first frame that has an owner decides (rules in ``frame_owner``):
 - ``Redis client``: ``redis`` (redis-py) and ``hiredis``;
 - ``event loop``: ``asyncio``, ``selectors``, ``uvloop`` and libuv, the C ``_asyncio`` task
   machinery: what schedules the coroutines, and the poll when it costs CPU;
-- ``other``: everything else that owns a frame, itemised in ``otherDetail``: eventgate's
-  own glue (processor, counters store, registry service, metrics...), ``logging``,
+- ``other``: everything else that owns a frame, itemised in its ``detail``: eventgate's
+  own glue (processor, counters store, registry state, metrics...), ``logging``,
   ``prometheus_client``, the garbage collector (CPython's collection functions, which
   win over the Python frame whose allocation triggered them), and samples with no owner.
 
 Frames with no owner are transparent and pass the sample outwards: the interpreter and
 libc, orjson, hashlib, fastjsonschema's generated code, re2, the stdlib outside asyncio and
 logging. So ``orjson.loads`` called by ``decode.py`` counts for the pure stages, and by the
-processor for "other". aiokafka's shared modules (``conn``, ``client``, ``cluster``,
-``protocol`` structs and types, ``codec``, ``util``) serve both directions: they are
-transparent too, so a fetch parsed inside ``fetcher.py`` counts for consume; a sample whose
-next owner outwards is only the event loop (a connection's read loop runs as its own task)
-goes to ``aiokafka (either side)``, its own row, rather than to a guessed direction.
+processor for "other". Two kinds of owner are weak (``classify``): eventgate's glue modules
+give way to a pure stage further out (a helper of ``counters/encode`` counts for it);
+aiokafka's shared modules (``conn``, ``client``, ``cluster``, ``protocol`` structs and
+types, ``codec``, ``util``) serve both directions, so they give way to a consume or produce
+frame further out, and a sample whose next owner outwards is only the event loop (a
+connection's read loop runs as its own task) goes to ``aiokafka (either side)``, its own
+row, rather than to a guessed direction.
 
 **Precision.** A share ``p`` from ``n`` samples has a binomial standard error
 ``sqrt(p (1 - p) / n)``; the table prints the 95 % half-width of the largest component and
 the JSON keeps one per component. py-spy's own CPU is measured like the workers' and shown
 beside them. It pauses the worker ``rate`` times a second to unwind its native stack
-(~2 ms each here), so ``run.py`` samples a second drain of the same topic, after the plain
-one that counts, and prints what the sampler cost between the two.
+(4-8 ms each on this shared machine, ``pyspy_cost.py``), so ``run.py`` samples a second
+drain of the same topic, after the plain one that counts, and prints what the sampler cost
+between the two.
 """
 
 from __future__ import annotations

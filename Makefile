@@ -111,8 +111,9 @@ contract: venv
 BENCH_ARGS ?=
 QUIX_VENV  := bench/.venv-quix
 
-$(VENV)/.bench-installed: $(STAMP) pyproject.toml
+$(VENV)/.bench-installed: $(STAMP) pyproject.toml bench/requirements-profile.txt
 	$(BIN)/pip install --quiet -e '.[test,dev,bench]'
+	$(BIN)/pip install --quiet -r bench/requirements-profile.txt
 	touch $@
 
 $(QUIX_VENV)/.installed: bench/requirements-quix.txt
@@ -121,7 +122,7 @@ $(QUIX_VENV)/.installed: bench/requirements-quix.txt
 	$(QUIX_VENV)/bin/pip install --quiet -r bench/requirements-quix.txt
 	touch $@
 
-bench: $(VENV)/.bench-installed $(QUIX_VENV)/.installed
+bench: $(VENV)/.bench-installed $(KERNEL_STAMP) $(QUIX_VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The fault suite at full size (docs/faults.md): its own Redis (26479) and 3-node Kafka

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import cpusplit
+
 TARGETS = {
     "vsQuix": 1.2,
     "vsFaust": 20.0,
@@ -49,6 +51,42 @@ def ratios(drain: list[dict[str, Any]]) -> dict[str, float | None]:
     for key, peer in pairs:
         other = rate(peer)
         out[key] = round(eg / other, 3) if eg and other else None
+    return out
+
+
+def row_name(d: dict[str, Any]) -> str:
+    name = str(d["system"]) + (f" x{d['workers']}" if d.get("workers") else "")
+    return name + (f" {d['variant']}" if d.get("variant") else "")
+
+
+def profile_overhead(drain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What py-spy cost each sampled drain against the plain drain of the same worker count
+    just before it (one pair: read it against the run-to-run noise)."""
+
+    def us(d: dict[str, Any], who: str) -> float | None:
+        value = d.get("cpu", {}).get("usPerEvent", {}).get(who)
+        return None if value is None else float(value)
+
+    out = []
+    eventgate = [d for d in drain if d["system"] == "eventgate"]
+    for sampled in (d for d in eventgate if d.get("variant") == "sampled"):
+        plain = next(
+            (d for d in eventgate if not d.get("variant") and d["workers"] == sampled["workers"]),
+            None,
+        )
+        if plain is None or not plain.get("eventsPerS") or not sampled.get("eventsPerS"):
+            continue
+        out.append(
+            {
+                "workers": plain["workers"],
+                "plainEventsPerS": plain["eventsPerS"],
+                "sampledEventsPerS": sampled["eventsPerS"],
+                "ratio": round(sampled["eventsPerS"] / plain["eventsPerS"], 3),
+                "plainWorkerUsPerEvent": us(plain, "workers"),
+                "sampledWorkerUsPerEvent": us(sampled, "workers"),
+                "pyspyUsPerEvent": us(sampled, "py-spy"),
+            }
+        )
     return out
 
 
@@ -121,7 +159,7 @@ def table(result: dict[str, Any]) -> str:
     lines.append(header)
     lines.append("-" * len(header))
     for d in result["drain"]:
-        name = d["system"] + (f" x{d['workers']}" if d.get("workers") else "")
+        name = row_name(d)
         seen = d.get("commandsSeen")
         expected = d.get("commandsExpected")
         commands = "-" if seen is None else f"{seen:,}/{_fmt(expected)}"
@@ -132,7 +170,7 @@ def table(result: dict[str, Any]) -> str:
         )
     for d in result["drain"]:
         if d.get("cpu"):
-            name = d["system"] + (f" x{d['workers']}" if d.get("workers") else "")
+            name = row_name(d)
             split = ", ".join(
                 f"{who} {us} µs ({d['cpu']['busyCores'][who]} cores)"
                 for who, us in d["cpu"]["usPerEvent"].items()
@@ -140,6 +178,16 @@ def table(result: dict[str, Any]) -> str:
             lines.append(
                 f"  CPU per event, {name}: {split}; machine {d['cpu']['machineBusy']:.0%} busy"
             )
+            if d["cpu"].get("split"):
+                lines.append(cpusplit.summary_line(name, d["cpu"]["split"]))
+    for o in result.get("profileOverhead", []):
+        lines.append(
+            f"  py-spy's cost, x{o['workers']} (plain drain, then sampled, same topic):"
+            f" {o['plainEventsPerS']:,} -> {o['sampledEventsPerS']:,} events/s"
+            f" (x{o['ratio']}), worker CPU {_fmt(o['plainWorkerUsPerEvent'], 1)} ->"
+            f" {_fmt(o['sampledWorkerUsPerEvent'], 1)} µs/event, py-spy itself"
+            f" {_fmt(o['pyspyUsPerEvent'], 1)} µs/event"
+        )
     lines.append("")
     header = (
         f"{'latency (paced producer)':<20}{'rate':>8}{'achieved':>10}{'matched':>9}"
@@ -186,8 +234,8 @@ def plot(result: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-    drain = [d for d in result["drain"] if d.get("eventsPerS")]
-    names = [d["system"] + (f" x{d['workers']}" if d.get("workers") else "") for d in drain]
+    drain = [d for d in result["drain"] if d.get("eventsPerS") and not d.get("variant")]
+    names = [row_name(d) for d in drain]
     rates = [d["eventsPerS"] for d in drain]
     colours = ["#d62728" if d["system"] == "eventgate" else "#7f7f7f" for d in drain]
     bars = left.bar(names, rates, color=colours)

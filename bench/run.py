@@ -27,20 +27,25 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import cpusplit
 import kafka_io
 import redis
 import report
+from cpusplit import Sampler
 from kafka_io import Collector, GroupProgress, now_ms
 from procs import Proc, cpu_split, cpu_totals
 from registry_load import fill_registry
@@ -90,6 +95,8 @@ class Run:
     redis_figures: dict[str, Any] = field(default_factory=dict)
     procs: list[Proc] = field(default_factory=list)
     eventgate_src: Path | None = None
+    pyspy: Path | None = None  # the sampler of --profile-split, None when off or missing
+    pyspy_version: str = ""
     # pids of the local Kafka nodes and Redis: the drains report their CPU beside the workers'
     services: dict[str, list[int]] = field(default_factory=dict)
 
@@ -259,24 +266,107 @@ def worker_env(run: Run, group: str, index: int) -> dict[str, str]:
 
 
 def eventgate_source(ref: str | None) -> Path | None:
-    """``src/`` of git revision ``ref`` exported under ``.work`` (``git archive``: read
-    only, the work tree and index stay untouched), to bench a committed worker while the
-    work tree is mid-change; None: the work tree's own (installed) eventgate."""
+    """The Python source folder of git revision ``ref``, exported under ``.work/rev-<sha>``
+    (``git archive`` of the whole tree: read only, the work tree and index stay untouched)
+    with its kernel extension built when the revision has one (``kernel_build``), to bench
+    a committed worker while the work tree is mid-change; None: the work tree's own
+    (installed, editable) eventgate. Cached per sha."""
     if not ref:
         return None
     git = shutil.which("git") or "git"
     sha = subprocess.run(  # noqa: S603 - git with a revision the user named
         [git, "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
-    target = WORK / f"src-{sha}"
-    if not (target / "src" / "eventgate").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
+    target = WORK / f"rev-{sha}"
+    exported = target / ".exported"
+    if not exported.exists():
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
         archive = subprocess.run(  # noqa: S603
-            [git, "archive", "--format=tar", sha, "src"], cwd=ROOT, capture_output=True, check=True
+            [git, "archive", "--format=tar", sha], cwd=ROOT, capture_output=True, check=True
         )
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(target, filter="data")
-    return target / "src"
+        exported.touch()
+    source = target / python_source(target)
+    if (target / "kernel" / "Cargo.toml").exists():
+        kernel_build(target, source, sha)
+    check_import(source, kernel=(target / "kernel" / "Cargo.toml").exists())
+    log(f"eventgate of {ref} ({sha}) from {source.relative_to(ROOT)}")
+    return source
+
+
+def python_source(tree: Path) -> str:
+    """Where the revision keeps its Python package: maturin's ``python-source``, else src."""
+    try:
+        config = tomllib.loads((tree / "pyproject.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return "src"
+    return str(config.get("tool", {}).get("maturin", {}).get("python-source", "src"))
+
+
+def kernel_build(tree: Path, source: Path, sha: str) -> None:
+    """Build the revision's ``eventgate._kernel`` the way its own ``pip install`` would
+    (``maturin build`` with the revision's pyproject: its manifest path, module name,
+    profile, features, ``Cargo.lock``) for this interpreter, and put the extension from the
+    wheel next to the exported package. One cargo target folder for every revision
+    (``.work/cargo-target``), so only the kernel crate itself is compiled again."""
+    if any((source / "eventgate").glob("_kernel*.so")):
+        return
+    maturin = Path(sys.executable).parent / "maturin"
+    if not maturin.exists():
+        raise SystemExit(f"--eventgate-ref {sha}: it has a kernel, and {maturin} is missing")
+    dist = tree / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    build_log = WORK / "logs" / f"kernel-build-{sha}.log"
+    build_log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(WORK / "cargo-target")}
+    log(f"building the kernel of {sha} (maturin build --release; log {build_log.name})")
+    started = time.perf_counter()
+    with build_log.open("wb") as out:
+        code = subprocess.call(  # noqa: S603 - maturin of this venv, the revision's tree
+            [str(maturin), "build", "--release", "--interpreter", str(PY), "--out", str(dist)],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=3600,
+        )
+    if code != 0:
+        tail = "\n".join(build_log.read_text(errors="replace").splitlines()[-30:])
+        raise SystemExit(f"the kernel of {sha} did not build ({code}):\n{tail}")
+    wheels = sorted(dist.glob("*.whl"))
+    if not wheels:
+        raise SystemExit(f"the kernel of {sha}: maturin wrote no wheel into {dist}")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        members = [n for n in wheel.namelist() if re.fullmatch(r"eventgate/_kernel[.\w-]*\.so", n)]
+        if len(members) != 1:
+            raise SystemExit(f"the kernel of {sha}: not one eventgate/_kernel*.so in {wheels[-1]}")
+        (source / members[0]).write_bytes(wheel.read(members[0]))
+    log(f"built the kernel of {sha} in {time.perf_counter() - started:.0f} s")
+
+
+def check_import(source: Path, kernel: bool) -> None:
+    """The workers (``PYTHONPATH=source``) import eventgate, and its kernel when the
+    revision has one, from ``source``: not the editable install of the work tree."""
+    probe = "import eventgate; print(eventgate.__file__)"
+    if kernel:
+        probe += "; import eventgate._kernel as k; print(k.__file__)"
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    out = subprocess.run(  # noqa: S603 - this interpreter
+        [str(PY), "-c", probe], env=env, cwd=WORK, capture_output=True, text=True, check=False
+    )
+    files = out.stdout.split()
+    if (
+        out.returncode != 0
+        or not files
+        or not all(Path(f).resolve().is_relative_to(source.resolve()) for f in files)
+    ):
+        raise SystemExit(
+            f"the exported eventgate in {source} does not import from there:"
+            f" {out.stdout.strip()} {out.stderr.strip()[-2000:]}"
+        )
 
 
 def start_workers(run: Run, group: str, count: int, label: str) -> list[Proc]:
@@ -426,21 +516,31 @@ async def drain_peer(run: Run, system: str) -> None:
     log(f"  {system}: {row.get('eventsPerS')} events/s over {row.get('seconds')} s")
 
 
-async def drain_eventgate(run: Run, workers: int) -> None:
+async def drain_eventgate(run: Run, workers: int, sampled: bool = False) -> None:
+    """One drain by ``workers`` worker processes; ``sampled``: py-spy samples them from the
+    first observed commit to the last (``cpusplit``), for the split of their CPU."""
     args = run.args
-    group = f"{run.prefix}eventgate-w{workers}"
+    label = f"w{workers}" + ("-sampled" if sampled else "")
+    group = f"{run.prefix}eventgate-{label}"
     redis_flush(run.redis_url)
     target = len(run.records)
     expected = run.records.launches + run.records.stops
     start = {p: 0 for p in run.prefill_end}
     since = await kafka_io.topic_ends(run.bootstrap, command_topics(run, "eventgate"))
-    log(f"drain: eventgate, {workers} worker(s), {target:,} events")
+    log(
+        f"drain: eventgate, {workers} worker(s), {target:,} events"
+        + (f", sampled by py-spy at {args.profile_rate} Hz" if sampled else "")
+    )
     row: dict[str, Any] = {"system": "eventgate", "workers": workers, "mode": "drain"}
-    procs = start_workers(run, group, workers, f"w{workers}")
+    if sampled:
+        row["variant"] = "sampled"
+    procs = start_workers(run, group, workers, label)
     first: tuple[float, int] | None = None
     cpu_groups = {"workers": [p.pid for p in procs], **run.services}
     cpu_before: dict[str, float] = {}
     cpu: dict[str, Any] | None = None
+    samplers: list[Sampler] = []
+    kernel_label = "pure stages"
     worker_died = False
     done_at: float | None = None
     progress = 0
@@ -463,17 +563,28 @@ async def drain_eventgate(run: Run, workers: int) -> None:
                 if first is None and progress > 0:
                     first = (at, progress)
                     cpu_before = cpu_totals(cpu_groups)
+                    if sampled and run.pyspy is not None:
+                        samplers = start_samplers(run, run.pyspy, procs, label)
+                        cpu_groups["py-spy"] = [s.sampler_pid for s in samplers if s.sampler_pid]
+                        if any(cpusplit.kernel_loaded(p.pid) for p in procs):
+                            kernel_label = "kernel"
                 if progress >= target:
                     done_at = at
+                    for s in samplers:
+                        s.stopped = time.monotonic()
                     if first is not None and at - first[0] > 0.2:
                         cpu = cpu_split(cpu_groups, cpu_before, target - first[1], at - first[0])
                     break
                 await asyncio.sleep(0.05)
+        for s in samplers:
+            s.stop()
         for p in procs:
             p.sample()
         row["peakRssMiB"] = max((p.peak_rss_mib for p in procs), default=None)
         row["peakRssMiBEach"] = [p.peak_rss_mib for p in procs]
     finally:
+        for s in samplers:
+            s.stop()
         stop_all(procs)
     seen = await count_commands(run, "eventgate", since, expected)
     row["commandsSeen"] = seen
@@ -481,7 +592,22 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row["redis"] = redis_memory(run.redis_url)
     if cpu is not None:
         row["cpu"] = cpu
+        if samplers:
+            figures = cpusplit.split(
+                samplers,
+                cpu["usPerEvent"]["workers"],
+                cpu["busyCores"]["workers"],
+                kernel_label,
+                run.pyspy_version,
+            )
+            if figures["samples"]:
+                cpu["split"] = figures
+            else:
+                tails = "\n".join(s.proc.tail(5) for s in samplers if s.proc is not None)
+                run.problems.append(f"eventgate x{workers}: py-spy took no samples:\n{tails}")
     notes = []
+    if sampled:
+        notes.append("informational: py-spy attached, for the CPU split (cpusplit.py)")
     if done_at is not None and first is not None:
         seconds = done_at - first[0]
         counted = target - first[1]
@@ -506,6 +632,40 @@ async def drain_eventgate(run: Run, workers: int) -> None:
     row["note"] = "; ".join(notes)
     run.drain.append(row)
     log(f"  eventgate x{workers}: {row.get('eventsPerS')} events/s, commands {seen:,}")
+    if cpu is not None and cpu.get("split"):
+        log(cpusplit.summary_line(f"x{workers}", cpu["split"]).strip())
+
+
+def start_samplers(run: Run, pyspy: Path, procs: list[Proc], label: str) -> list[Sampler]:
+    """A py-spy per worker; raw stacks under ``.work/profiles`` (kept after the run)."""
+    folder = WORK / "profiles"
+    return [
+        Sampler(
+            pyspy,
+            p.pid,
+            run.args.profile_rate,
+            folder / f"{run.prefix}eventgate-{label}-{i}.raw",
+            WORK / "logs" / f"{run.prefix}py-spy-{label}-{i}.log",
+        ).start()
+        for i, p in enumerate(procs)
+    ]
+
+
+async def drains_eventgate(run: Run) -> None:
+    """The eventgate drain rows. With ``--profile-split`` each worker count drains the
+    same topic twice: plain (the figure that counts: ratios, targets), then sampled by
+    py-spy for the split of the workers' CPU. A native-stack sample pauses the worker for
+    about 2 ms, so sampling the counted drain would slow it by ~a quarter at 100 Hz (and
+    by less for a revision with shallower stacks, which would bias before/after ratios);
+    the pair also shows what the sampler costs, every run."""
+    for workers in run.args.workers:
+        await drain_eventgate(run, workers)
+        if run.pyspy is not None:
+            await drain_eventgate(run, workers, sampled=True)
+            plain, sampled = run.drain[-2], run.drain[-1]
+            figures = sampled.get("cpu", {}).get("split")
+            if figures and plain.get("cpu"):
+                cpusplit.at_plain_cpu(figures, plain["cpu"]["usPerEvent"]["workers"])
 
 
 # ---------------------------------------------------------------- latency runs
@@ -782,6 +942,12 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
     box = machine(KAFKA_VERSION, str(info.get("redis_version")), args.kafka_nodes)
     run = await setup(args, kafka.bootstrap, redis_service.url)
     run.eventgate_src = eventgate_source(args.eventgate_ref)
+    if args.profile_split:
+        run.pyspy = cpusplit.pyspy_binary()
+        if run.pyspy is None:
+            run.problems.append("py-spy not found (make bench installs it): no CPU split")
+        else:
+            run.pyspy_version = cpusplit.pyspy_version(run.pyspy)
     run.services = {
         "kafka": [p.pid for p in kafka.broker_processes()],
         "redis": [p.pid for p in redis_service.processes()],
@@ -798,8 +964,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
         if "faust" not in skip:
             await drain_peer(run, "faust-naive")
         if "eventgate" not in skip:
-            for workers in args.workers:
-                await drain_eventgate(run, workers)
+            await drains_eventgate(run)
         if "latency" not in skip:
             if "eventgate" not in skip:
                 await latency_eventgate(run, args.rates, args.workers[0])
@@ -846,6 +1011,7 @@ async def bench(args: argparse.Namespace, kafka: KafkaCluster, redis_service: Re
     if eg:
         result["redis"] = {"afterEventgateDrain": eg[0].get("redis")}
     result["ratios"] = report.ratios(run.drain)
+    result["profileOverhead"] = report.profile_overhead(run.drain)
     result["verdicts"] = report.verdicts(result)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
     print()
@@ -904,6 +1070,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="bench the worker of this git revision (e.g. HEAD) instead of the work tree's",
     )
+    parser.add_argument(
+        "--profile-split",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after each eventgate drain, drain again with py-spy sampling the workers, and"
+        " split their CPU by component (bench/cpusplit.py)",
+    )
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples/s")
     given = sys.argv[1:] if argv is None else argv
     if "--quick" in given:  # smaller defaults; options given explicitly still win
         parser.set_defaults(
